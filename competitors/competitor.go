@@ -31,6 +31,11 @@ type Suite interface {
 }
 
 // Benchmark is one scenario as a suite shows it.
+//
+// A suite lists a Mixed scenario only when it supports every part: the harness
+// never passes a Mixed benchmark to Client.Prepare; it prepares one Benchmark per
+// part (Name is the part scenario's Name) on the same Client, runs both at once
+// on the same connections and reports each part on its own row.
 type Benchmark struct {
 	// Name is the row name in the suite's table.
 	Name string
@@ -66,6 +71,10 @@ type ServerConfig struct {
 	// Delay is a test-only handicap: the server waits this long before
 	// handling each message (used to plant a slowdown in gate tests).
 	Delay time.Duration
+	// ReusePort is set when several server workers listen on Addr at once
+	// (only for suites whose SharedPort is true). Listen with Listen(ctx, cfg)
+	// to honour it.
+	ReusePort bool
 }
 
 // Server is a running suite server.

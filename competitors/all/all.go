@@ -1,0 +1,4 @@
+// Package all links every competitor adapter into a binary: importing it
+// registers each suite with the competitors registry. Adapter authors add their
+// package here.
+package all
