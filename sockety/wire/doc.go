@@ -55,7 +55,6 @@
 //     this Reader requires the high six bits to be 111000.
 //   - Node.js never writes Continue packets; the Reader accepts content
 //     split at any byte.
-//   - Node.js sets the G bit (action size width) on Responses in some cases;
-//     the G bit of a Response is ignored, as is bit 0 of every flags byte and
-//     file header byte.
+//   - The G bit (action size width) of a Response is ignored, as is bit 0
+//     of every flags byte and file header byte ("not used yet").
 package wire

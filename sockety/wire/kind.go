@@ -74,14 +74,14 @@ const (
 
 // Protocol limits.
 const (
-	MaxChannels   = 4096          // channels 0-4095
-	MaxCode       = 4095          // largest Fast Reply code
-	MaxActionSize = 65535         // largest action name, in bytes
-	MaxNameSize   = 65535         // largest file name, in bytes
-	MaxFileCount  = 1<<24 - 1     // largest number of files in one message
+	MaxChannels   = 4096      // channels 0-4095
+	MaxCode       = 4095      // largest Fast Reply code
+	MaxActionSize = 65535     // largest action name, in bytes
+	MaxNameSize   = 65535     // largest file name, in bytes
+	MaxFileCount  = 1<<24 - 1 // largest number of files in one message
 	MaxFileIndex  = MaxFileCount - 1
-	MaxPacketSize = 1<<32 - 1     // largest packet size field
-	MaxSize48     = 1<<48 - 1     // largest data, file or total files size
+	MaxPacketSize = 1<<32 - 1 // largest packet size field
+	MaxSize48     = 1<<48 - 1 // largest data, file or total files size
 )
 
 // Single-byte packets.
