@@ -1,0 +1,332 @@
+package sockety
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Conn is one Sockety connection, the same type on the client and the
+// server side once the connection headers were exchanged. Both sides can
+// send messages (Pass, Send, Call, Start) and answer the messages they
+// receive (through their Handler).
+//
+// A Conn runs two goroutines: a read loop that decodes packets and hands
+// messages to the Handler and replies to their waiters, and a writer that
+// coalesces the packets of all senders into few system calls. All methods
+// are safe for concurrent use.
+type Conn struct {
+	nc       net.Conn
+	opts     Options
+	w        *writer
+	ws       *waiters
+	handler  Handler
+	isServer bool
+
+	peerChannels int
+	ready        chan struct{} // closed once the peer's header arrived
+	done         chan struct{} // closed when the connection ended
+	readerDone   chan struct{}
+	closeOnce    sync.Once
+	errMu        sync.Mutex
+	err          error
+
+	goingAway     atomic.Bool // we announced Go Away
+	peerGoingAway atomic.Bool // the peer announced Go Away
+	buf           budget
+	reads         atomic.Uint64
+	handlers      sync.WaitGroup
+	inflight      atomic.Int64
+
+	ticks tickState // owned by the writer goroutine
+}
+
+func newConn(nc net.Conn, o Options, isServer bool) *Conn {
+	c := &Conn{
+		nc:         nc,
+		opts:       o,
+		ws:         newWaiters(),
+		handler:    o.Handler,
+		isServer:   isServer,
+		ready:      make(chan struct{}),
+		done:       make(chan struct{}),
+		readerDone: make(chan struct{}),
+	}
+	c.buf.limit = int64(o.MaxBufferedBytes)
+	c.w = newWriter(nc, o.WriteQueueBytes)
+	c.w.buf = appendConnHeader(c.w.buf, o.Channels)
+	c.w.kicked = true
+	c.w.wake <- struct{}{}
+	var ticks <-chan time.Time
+	var ticker *time.Ticker
+	if iv := c.tickInterval(); iv > 0 {
+		ticker = time.NewTicker(iv)
+		ticks = ticker.C
+	}
+	go func() {
+		err := c.w.loop(c.tick, ticks)
+		if ticker != nil {
+			ticker.Stop()
+		}
+		if err != nil {
+			c.fail(err)
+		}
+	}()
+	go c.readLoop()
+	return c
+}
+
+func (c *Conn) tickInterval() time.Duration {
+	iv := time.Duration(0)
+	if c.opts.HeartbeatInterval > 0 {
+		iv = c.opts.HeartbeatInterval
+	}
+	if c.opts.IdleTimeout > 0 {
+		if q := c.opts.IdleTimeout / 4; iv == 0 || q < iv {
+			iv = q
+		}
+	}
+	return iv
+}
+
+// tick runs on the writer goroutine every tickInterval: it sends a heartbeat
+// when nothing was written for HeartbeatInterval and ends the connection
+// when nothing was read for IdleTimeout.
+type tickState struct {
+	lastReads  uint64
+	idleFor    time.Duration
+	quietFor   time.Duration
+	lastTickAt time.Time
+}
+
+func (c *Conn) tick() {
+	ts := &c.ticks
+	now := time.Now()
+	if ts.lastTickAt.IsZero() {
+		ts.lastTickAt = now
+		ts.lastReads = c.reads.Load()
+		return
+	}
+	elapsed := now.Sub(ts.lastTickAt)
+	ts.lastTickAt = now
+	if r := c.reads.Load(); r != ts.lastReads {
+		ts.lastReads = r
+		ts.idleFor = 0
+	} else {
+		ts.idleFor += elapsed
+		if c.opts.IdleTimeout > 0 && ts.idleFor >= c.opts.IdleTimeout {
+			go c.fail(ErrIdleTimeout)
+			return
+		}
+	}
+	if c.w.wrote.Swap(false) {
+		ts.quietFor = 0
+		return
+	}
+	ts.quietFor += elapsed
+	if c.opts.HeartbeatInterval > 0 && ts.quietFor >= c.opts.HeartbeatInterval {
+		ts.quietFor = 0
+		c.queueHeartbeat()
+	}
+}
+
+func (c *Conn) queueHeartbeat() {
+	w := c.w
+	w.mu.Lock()
+	if w.err != nil {
+		w.mu.Unlock()
+		return
+	}
+	w.buf = append(w.buf, pktHeartbeat)
+	w.unlock()
+}
+
+// Heartbeat queues a Heartbeat packet now.
+func (c *Conn) Heartbeat(ctx context.Context) error {
+	if err := c.w.lock(ctx, 1); err != nil {
+		return err
+	}
+	c.w.buf = append(c.w.buf, pktHeartbeat)
+	c.w.unlock()
+	return nil
+}
+
+// waitReady waits for the peer's connection header.
+func (c *Conn) waitReady(ctx context.Context) error {
+	select {
+	case <-c.ready:
+		return nil
+	case <-c.done:
+		return c.Err()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// fail ends the connection with err (the first error wins).
+func (c *Conn) fail(err error) {
+	c.closeOnce.Do(func() {
+		c.errMu.Lock()
+		c.err = err
+		c.errMu.Unlock()
+		c.w.stop(err)
+		_ = c.nc.Close()
+		close(c.done)
+		if c.opts.OnError != nil && !errors.Is(err, ErrClosed) {
+			go c.opts.OnError(c, err)
+		}
+	})
+}
+
+// Err is the error that ended the connection, nil while it is open. A
+// protocol violation by the peer is a *ProtocolError; a local Close is
+// ErrClosed; the peer closing is ErrPeerClosed.
+func (c *Conn) Err() error {
+	c.errMu.Lock()
+	defer c.errMu.Unlock()
+	return c.err
+}
+
+// Done is closed when the connection has ended.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Close flushes what is queued (for at most a second) and closes the
+// connection; operations in progress fail with ErrClosed. It waits for
+// the connection's goroutines (not for handlers still running).
+func (c *Conn) Close() error {
+	c.w.shutdown()
+	select {
+	case <-c.w.dead:
+	case <-time.After(time.Second):
+	case <-c.done:
+	}
+	c.fail(ErrClosed)
+	<-c.readerDone
+	<-c.w.dead
+	return nil
+}
+
+// GoAway tells the peer that this side will disconnect soon: the peer
+// should start no new messages. New messages from this side fail with
+// ErrGoingAway; replies and transfers in progress go on.
+func (c *Conn) GoAway(ctx context.Context) error {
+	c.goingAway.Store(true)
+	if err := c.w.lock(ctx, 1); err != nil {
+		return err
+	}
+	c.w.buf = append(c.w.buf, pktGoAway)
+	c.w.unlock()
+	return nil
+}
+
+// PeerGoingAway reports whether the peer sent Go Away.
+func (c *Conn) PeerGoingAway() bool { return c.peerGoingAway.Load() }
+
+// PeerChannels is the channel count the peer announced.
+func (c *Conn) PeerChannels() int { return c.peerChannels }
+
+// LocalAddr is the local network address.
+func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
+
+// RemoteAddr is the peer's network address.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// Writes is the number of write system calls (Write or writev) made so far;
+// with the messages sent it gives the coalescing ratio.
+func (c *Conn) Writes() uint64 { return c.w.writes.Load() }
+
+// Pass sends a message that expects no response. It returns once the
+// message is queued (payloads from memory up to Options.ChunkSize are
+// copied) or, for larger payloads, once they are written; the stream of
+// o.StreamReader is copied and ended before it returns. A message with
+// o.Stream needs Start to get its writer.
+func (c *Conn) Pass(ctx context.Context, o *Outgoing) error {
+	if o.Stream {
+		req, err := c.send(ctx, o, false, UUID{}, nil, true)
+		if err == nil && req.stream != nil {
+			return req.stream.Close()
+		}
+		return err
+	}
+	_, err := c.send(ctx, o, false, UUID{}, nil, false)
+	return err
+}
+
+// Send sends a message that expects a response and returns its Request:
+// call Response to get the reply. It returns when the message (but not its
+// stream) is sent as Pass describes.
+func (c *Conn) Send(ctx context.Context, o *Outgoing) (*Request, error) {
+	return c.send(ctx, o, false, UUID{}, newWaiter(false), true)
+}
+
+// SendMulti is Send for a message that may get several replies: the
+// Request keeps listening until Close.
+func (c *Conn) SendMulti(ctx context.Context, o *Outgoing) (*Request, error) {
+	return c.send(ctx, o, false, UUID{}, newWaiter(true), true)
+}
+
+// Start sends a message with or without expecting a response and returns
+// its Request in both cases (for its stream writer).
+func (c *Conn) Start(ctx context.Context, o *Outgoing, expectResponse bool) (*Request, error) {
+	var wt *waiter
+	if expectResponse {
+		wt = newWaiter(false)
+	}
+	return c.send(ctx, o, false, UUID{}, wt, true)
+}
+
+// Call sends a message (without stream) and waits for its first reply.
+// It is the allocation-free round trip: nothing escapes but a full
+// Response, when that is the reply.
+func (c *Conn) Call(ctx context.Context, o *Outgoing) (Reply, error) {
+	if o.hasStream() && o.StreamReader == nil {
+		return Reply{}, ErrInvalid
+	}
+	wt := waiterPool.Get().(*waiter)
+	id := o.ID
+	if id.IsZero() {
+		id = NewUUID()
+	}
+	saved := o.ID
+	o.ID = id
+	_, err := c.send(ctx, o, false, UUID{}, wt, false)
+	o.ID = saved
+	if err != nil {
+		waiterPool.Put(wt)
+		return Reply{}, err
+	}
+	r, err := wt.wait(ctx, c.done, c.Err)
+	if err != nil {
+		c.ws.remove(id, wt)
+		// A reply that raced in is dropped with the waiter's state.
+		wt.take()
+		select {
+		case <-wt.sig:
+		default:
+		}
+		waiterPool.Put(wt)
+		return Reply{}, err
+	}
+	select {
+	case <-wt.sig:
+	default:
+	}
+	waiterPool.Put(wt)
+	return r, nil
+}
+
+// fastReply queues a Fast Reply packet.
+func (c *Conn) fastReply(ctx context.Context, id UUID, code Code) error {
+	if code > MaxCode {
+		return ErrInvalid
+	}
+	if err := c.w.lock(ctx, 18); err != nil {
+		return err
+	}
+	c.w.buf = appendFastReply(c.w.buf, id, code)
+	c.w.unlock()
+	return nil
+}

@@ -1,0 +1,131 @@
+package sockety
+
+import (
+	"crypto/tls"
+	"time"
+)
+
+// Options configure a connection. The zero value is usable: every zero field
+// takes the default documented on it. A nil *Options means all defaults.
+//
+// Memory per connection is bounded by roughly
+//
+//	ReadBufferSize + WriteQueueBytes + 2*ChunkSize per active outgoing transfer
+//	+ MaxBufferedBytes (incoming payload waiting for consumers)
+//	+ MaxChannels * (MaxActionLength + file headers) for half-received headers.
+//
+// With the defaults that is well under 32 MiB per connection.
+type Options struct {
+	// Channels is the number of channels this side announces in its
+	// connection header (1-4096, default 4096). The peer may open at most
+	// that many concurrent messages towards us; we use at most the smaller of
+	// ours and the peer's announcement for writing.
+	Channels int
+
+	// TLSConfig, when set, makes Dial run TLS over the connection (client)
+	// or makes ListenAndServe serve TLS (server).
+	TLSConfig *tls.Config
+
+	// Handler receives the messages the peer sends on this connection. A nil
+	// Handler answers every message expecting a response with NotImplemented.
+	Handler Handler
+
+	// OnError is called once, from the connection's own goroutine, when the
+	// connection ends with an error other than a normal close.
+	OnError func(c *Conn, err error)
+
+	// HeartbeatInterval is how long the write side may stay idle before a
+	// Heartbeat packet is sent (default 15s; negative disables).
+	HeartbeatInterval time.Duration
+	// IdleTimeout closes the connection when nothing at all was received for
+	// this long (default 60s; negative disables). Keep it above the peer's
+	// heartbeat interval.
+	IdleTimeout time.Duration
+	// HeaderTimeout bounds the connection header exchange, and the TLS
+	// handshake when there is one (default 10s).
+	HeaderTimeout time.Duration
+
+	// ReadBufferSize is the size of the buffer the read loop reads into
+	// (default 64 KiB).
+	ReadBufferSize int
+	// ChunkSize is the largest payload piece written at once for one channel
+	// before other channels get their turn (default 64 KiB).
+	ChunkSize int
+	// WriteQueueBytes bounds the bytes queued for writing; senders block
+	// (honouring their context) while it is full (default 1 MiB).
+	WriteQueueBytes int
+
+	// MaxBufferedBytes bounds incoming payload bytes (data, files, streams)
+	// received but not yet read by the application, over the whole
+	// connection (default 8 MiB). When it is reached the read loop stops
+	// reading until a consumer reads: this is backpressure towards the
+	// peer, and it also delays every other message on the connection
+	// (head-of-line blocking), so read payloads promptly or concurrently.
+	MaxBufferedBytes int
+	// MaxMessageBuffer bounds the buffered unread bytes of one payload of
+	// one message (default 1 MiB).
+	MaxMessageBuffer int
+	// SmallMessage is the largest total of data and file bytes for a
+	// message without a stream that is collected whole before the handler
+	// runs (default 64 KiB). Such messages can be handled on the read loop
+	// by an inline handler; larger ones are streamed to a handler running in
+	// its own goroutine.
+	SmallMessage int
+
+	// MaxActionLength bounds incoming action names (default 65535, the
+	// protocol's maximum).
+	MaxActionLength int
+	// MaxFiles bounds the number of files in one incoming message or
+	// response (default 1024).
+	MaxFiles int
+}
+
+func (o *Options) withDefaults() Options {
+	var r Options
+	if o != nil {
+		r = *o
+	}
+	if r.Channels <= 0 || r.Channels > 4096 {
+		r.Channels = 4096
+	}
+	if r.HeartbeatInterval == 0 {
+		r.HeartbeatInterval = 15 * time.Second
+	}
+	if r.IdleTimeout == 0 {
+		r.IdleTimeout = 60 * time.Second
+	}
+	if r.HeaderTimeout <= 0 {
+		r.HeaderTimeout = 10 * time.Second
+	}
+	if r.ReadBufferSize <= 0 {
+		r.ReadBufferSize = 64 << 10
+	}
+	if r.ReadBufferSize < 1024 {
+		r.ReadBufferSize = 1024
+	}
+	if r.ChunkSize <= 0 {
+		r.ChunkSize = 64 << 10
+	}
+	if r.WriteQueueBytes <= 0 {
+		r.WriteQueueBytes = 1 << 20
+	}
+	if r.MaxBufferedBytes <= 0 {
+		r.MaxBufferedBytes = 8 << 20
+	}
+	if r.MaxMessageBuffer <= 0 {
+		r.MaxMessageBuffer = 1 << 20
+	}
+	if r.MaxMessageBuffer > r.MaxBufferedBytes {
+		r.MaxMessageBuffer = r.MaxBufferedBytes
+	}
+	if r.SmallMessage <= 0 {
+		r.SmallMessage = 64 << 10
+	}
+	if r.MaxActionLength <= 0 || r.MaxActionLength > 65535 {
+		r.MaxActionLength = 65535
+	}
+	if r.MaxFiles <= 0 {
+		r.MaxFiles = 1024
+	}
+	return r
+}

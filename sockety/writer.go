@@ -1,0 +1,379 @@
+package sockety
+
+import (
+	"context"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// maxChannels is the protocol's channel limit.
+const maxChannels = 4096
+
+// copyThreshold is the payload piece size up to which the bytes are copied
+// into the coalescing buffer instead of being written in place.
+const copyThreshold = 4096
+
+// A seg is a payload slice written in place (zero copy) after the first
+// at bytes of the batch buffer.
+type seg struct {
+	at   int
+	data []byte
+	ack  chan struct{} // one token is taken back once data was written
+}
+
+// writer owns the write side of a connection. Packets are appended to buf
+// under mu by the goroutine that sends them (so there is no per-packet
+// allocation and the byte order is the order of the appends); one writer
+// goroutine swaps buf out and writes it with as few system calls as possible.
+// Large payload slices are referenced, not copied, and written with writev
+// where the connection supports it.
+//
+// Multiplexing state (the current write channel and which channels are held
+// by messages in progress) lives here too, because it must follow the byte
+// order exactly.
+type writer struct {
+	nc  net.Conn
+	vec bool // nc supports writev through net.Buffers
+
+	mu        sync.Mutex
+	buf       []byte
+	segs      []seg
+	segBytes  int // bytes referenced by segs
+	limit     int
+	kicked    bool
+	closing   bool  // graceful: flush the queue, then stop
+	err       error // sticky: no more writes
+	space     chan struct{}
+	chFree    chan struct{}
+	cur       int // channel the peer's reader is on, in byte order
+	maxCh     int // channels we may use: min(ours, peer's)
+	busy      [maxChannels]bool
+	nbusy     int
+	spare     []byte
+	spareSegs []seg
+
+	wake   chan struct{}
+	dead   chan struct{} // closed when the loop has stopped
+	wrote  atomic.Bool   // something was written since the last heartbeat check
+	writes atomic.Uint64 // Write / writev calls, for statistics
+}
+
+func newWriter(nc net.Conn, limit int) *writer {
+	w := &writer{
+		nc:    nc,
+		limit: limit,
+		maxCh: 1,
+		wake:  make(chan struct{}, 1),
+		dead:  make(chan struct{}),
+		buf:   make([]byte, 0, 16<<10),
+		spare: make([]byte, 0, 16<<10),
+	}
+	switch nc.(type) {
+	case *net.TCPConn, *net.UnixConn:
+		w.vec = true
+	}
+	return w
+}
+
+// lock waits until n more bytes fit in the queue (an empty queue always
+// accepts) and returns with mu held, or returns an error without it.
+func (w *writer) lock(ctx context.Context, n int) error {
+	w.mu.Lock()
+	for {
+		if w.err != nil {
+			err := w.err
+			w.mu.Unlock()
+			return err
+		}
+		if q := len(w.buf) + w.segBytes; q == 0 || q+n <= w.limit {
+			return nil
+		}
+		if w.space == nil {
+			w.space = make(chan struct{})
+		}
+		sp := w.space
+		w.mu.Unlock()
+		select {
+		case <-sp:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-w.dead:
+		}
+		w.mu.Lock()
+	}
+}
+
+// unlock releases mu and wakes the writer goroutine if it is not awake yet.
+func (w *writer) unlock() {
+	kick := !w.kicked
+	w.kicked = true
+	w.mu.Unlock()
+	if kick {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// lockChannel is lock plus a channel to start a message on: the current
+// channel when it is free (no switch needed), else any free one. With
+// hold, the channel is marked busy until release. It returns with mu held.
+func (w *writer) lockChannel(ctx context.Context, n int, hold bool) (int, error) {
+	if err := w.lock(ctx, n); err != nil {
+		return 0, err
+	}
+	for {
+		if w.closing {
+			w.mu.Unlock()
+			return 0, ErrClosed
+		}
+		ch := w.freeChannel(hold)
+		if ch >= 0 {
+			if hold {
+				w.busy[ch] = true
+				w.nbusy++
+			}
+			return ch, nil
+		}
+		if w.chFree == nil {
+			w.chFree = make(chan struct{})
+		}
+		cf := w.chFree
+		w.mu.Unlock()
+		select {
+		case <-cf:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-w.dead:
+		}
+		if err := w.lock(ctx, n); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// freeChannel finds a channel that is not held, starting at the current one.
+// A held (long) transfer prefers a channel other than the current one, so
+// that short messages keep using the current channel without switching.
+func (w *writer) freeChannel(hold bool) int {
+	if w.nbusy >= w.maxCh {
+		return -1
+	}
+	start := w.cur
+	if hold && w.maxCh > 1 {
+		start = (w.cur + 1) % w.maxCh
+	}
+	for i := 0; i < w.maxCh; i++ {
+		ch := (start + i) % w.maxCh
+		if !w.busy[ch] {
+			return ch
+		}
+	}
+	return -1
+}
+
+// release frees a held channel; mu must be held.
+func (w *writer) release(ch int) {
+	if !w.busy[ch] {
+		return
+	}
+	w.busy[ch] = false
+	w.nbusy--
+	if w.chFree != nil {
+		close(w.chFree)
+		w.chFree = nil
+	}
+}
+
+// switchTo appends a Switch Channel packet when needed; mu must be held.
+func (w *writer) switchTo(ch int) {
+	if w.cur != ch {
+		w.buf = appendSwitch(w.buf, ch)
+		w.cur = ch
+	}
+}
+
+// addSeg queues data to be written in place after the bytes appended so far;
+// the writer takes one token from ack once it is written. mu must be held.
+func (w *writer) addSeg(data []byte, ack chan struct{}) {
+	w.segs = append(w.segs, seg{at: len(w.buf), data: data, ack: ack})
+	w.segBytes += len(data)
+}
+
+// stop makes the writer fail with err: queued bytes are dropped and every
+// waiter is woken.
+func (w *writer) stop(err error) {
+	w.mu.Lock()
+	if w.err == nil {
+		w.err = err
+	}
+	w.wakeWaitersLocked()
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// shutdown makes the writer flush what is queued and then stop.
+func (w *writer) shutdown() {
+	w.mu.Lock()
+	w.closing = true
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (w *writer) wakeWaitersLocked() {
+	if w.space != nil {
+		close(w.space)
+		w.space = nil
+	}
+	if w.chFree != nil {
+		close(w.chFree)
+		w.chFree = nil
+	}
+}
+
+// loop is the writer goroutine: it waits for queued bytes, takes the whole
+// queue at once and writes it. ticks is nil when heartbeats are disabled.
+func (w *writer) loop(tick func(), ticks <-chan time.Time) error {
+	defer close(w.dead)
+	for {
+		select {
+		case <-w.wake:
+		case <-ticks:
+			tick()
+			continue
+		}
+		w.mu.Lock()
+		if w.err != nil {
+			err := w.err
+			w.mu.Unlock()
+			w.releaseSegs(w.segs)
+			return err
+		}
+		buf, segs := w.buf, w.segs
+		closing := w.closing
+		w.buf, w.segs = w.spare[:0], w.spareSegs[:0]
+		w.segBytes = 0
+		w.kicked = false
+		w.wakeWaitersLocked()
+		w.mu.Unlock()
+		if len(buf) == 0 && len(segs) == 0 {
+			if closing {
+				w.stop(ErrClosed)
+				return nil
+			}
+			w.spare, w.spareSegs = buf, segs
+			continue
+		}
+		err := w.flush(buf, segs)
+		w.releaseSegs(segs)
+		w.wrote.Store(true)
+		clear(segs)
+		if cap(buf) > 1<<20 {
+			buf = make([]byte, 0, 16<<10)
+		}
+		w.spare, w.spareSegs = buf[:0], segs[:0]
+		if err != nil {
+			w.stop(err)
+			return err
+		}
+		if closing {
+			// Keep going until a pass finds the queue empty.
+			select {
+			case w.wake <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+func (w *writer) releaseSegs(segs []seg) {
+	for _, s := range segs {
+		if s.ack != nil {
+			select {
+			case <-s.ack:
+			default:
+			}
+		}
+	}
+}
+
+// flush writes buf with segs spliced in at their offsets.
+func (w *writer) flush(buf []byte, segs []seg) error {
+	if len(segs) == 0 {
+		w.writes.Add(1)
+		_, err := w.nc.Write(buf)
+		return err
+	}
+	if w.vec {
+		bufs := make(net.Buffers, 0, 2*len(segs)+1)
+		off := 0
+		for _, s := range segs {
+			if s.at > off {
+				bufs = append(bufs, buf[off:s.at])
+				off = s.at
+			}
+			bufs = append(bufs, s.data)
+		}
+		if off < len(buf) {
+			bufs = append(bufs, buf[off:])
+		}
+		w.writes.Add(1)
+		_, err := bufs.WriteTo(w.nc)
+		return err
+	}
+	// No writev (TLS, pipes, wrappers): copy into one staging buffer and
+	// write it in pieces of at most 256 KiB, so TLS makes full records.
+	const stage = 256 << 10
+	out := make([]byte, 0, min(stage, len(buf)+w.segLen(segs)))
+	off := 0
+	put := func(p []byte) error {
+		for len(p) > 0 {
+			n := min(len(p), stage-len(out))
+			out = append(out, p[:n]...)
+			p = p[n:]
+			if len(out) == stage {
+				w.writes.Add(1)
+				if _, err := w.nc.Write(out); err != nil {
+					return err
+				}
+				out = out[:0]
+			}
+		}
+		return nil
+	}
+	for _, s := range segs {
+		if err := put(buf[off:s.at]); err != nil {
+			return err
+		}
+		off = s.at
+		if err := put(s.data); err != nil {
+			return err
+		}
+	}
+	if err := put(buf[off:]); err != nil {
+		return err
+	}
+	if len(out) > 0 {
+		w.writes.Add(1)
+		_, err := w.nc.Write(out)
+		return err
+	}
+	return nil
+}
+
+func (w *writer) segLen(segs []seg) int {
+	n := 0
+	for _, s := range segs {
+		n += len(s.data)
+	}
+	return n
+}
