@@ -30,6 +30,14 @@ type Suite interface {
 	NewClient(ctx context.Context, cfg ClientConfig) (Client, error)
 }
 
+// TLSSuite is implemented by suites that run over TLS. When UsesTLS returns
+// true the harness generates one self-signed certificate per run (for
+// 127.0.0.1, ::1 and localhost) and passes it to every server and client of the
+// suite in ServerConfig.TLS and ClientConfig.TLS (CAPEM = the certificate).
+type TLSSuite interface {
+	UsesTLS() bool
+}
+
 // Benchmark is one scenario as a suite shows it.
 //
 // A suite lists a Mixed scenario only when it supports every part: the harness

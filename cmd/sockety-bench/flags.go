@@ -1,0 +1,244 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is the parsed command line.
+type config struct {
+	Duration    time.Duration
+	Servers     int
+	Clients     int
+	Concurrency int
+	Connections int
+	Warming     time.Duration
+	Filters     []string
+	Excludes    []string
+	Remote      string
+	Port        int
+	ServerOnly  bool
+	Help        bool
+
+	JSON        string
+	List        bool
+	NoColor     bool
+	Rate        float64
+	Verify      bool
+	ServerProcs int
+	ClientProcs int
+	OpTimeout   time.Duration
+	Seed        uint64
+}
+
+// Limits that keep a typo from asking for unbounded resources.
+const (
+	maxWorkers     = 256
+	maxConcurrency = 1_000_000
+	maxConnections = 100_000
+)
+
+// errHelp is returned when -h/--help was given.
+var errHelp = errors.New("help requested")
+
+// usageError is a bad command line (exit status 2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// durationValue parses "5s", "500ms", "1m" and, like the Node.js benchmark,
+// a bare number as milliseconds.
+type durationValue struct{ d *time.Duration }
+
+func (v durationValue) String() string {
+	if v.d == nil {
+		return ""
+	}
+	return v.d.String()
+}
+
+func (v durationValue) Set(s string) error {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseFloat(s, 64); err == nil {
+		if math.IsNaN(n) || math.IsInf(n, 0) || n > float64(math.MaxInt64/int64(time.Millisecond)) {
+			return fmt.Errorf("invalid duration %q", s)
+		}
+		*v.d = time.Duration(n * float64(time.Millisecond))
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("invalid duration %q (use 5s, 500ms, or milliseconds)", s)
+	}
+	*v.d = d
+	return nil
+}
+
+// listValue collects a repeatable flag.
+type listValue struct{ l *[]string }
+
+func (v listValue) String() string {
+	if v.l == nil {
+		return ""
+	}
+	return strings.Join(*v.l, ",")
+}
+
+func (v listValue) Set(s string) error { *v.l = append(*v.l, s); return nil }
+
+// parseArgs parses the command line. It returns errHelp for -h/--help and a
+// *usageError for anything invalid.
+func parseArgs(args []string) (config, error) {
+	c := config{Duration: 5 * time.Second, Servers: 1, Concurrency: 250, Connections: 2}
+	fs := flag.NewFlagSet("sockety-bench", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	dur := func(p *time.Duration, names ...string) {
+		for _, n := range names {
+			fs.Var(durationValue{p}, n, "")
+		}
+	}
+	ints := func(p *int, def int, names ...string) {
+		for _, n := range names {
+			fs.IntVar(p, n, def, "")
+		}
+	}
+	bools := func(p *bool, names ...string) {
+		for _, n := range names {
+			fs.BoolVar(p, n, false, "")
+		}
+	}
+	dur(&c.Duration, "t", "time")
+	ints(&c.Servers, 1, "s", "servers")
+	ints(&c.Clients, 0, "c", "clients")
+	ints(&c.Concurrency, 250, "cc", "concurrency")
+	ints(&c.Connections, 2, "cn", "connections")
+	dur(&c.Warming, "w", "warming")
+	for _, n := range []string{"f", "filter"} {
+		fs.Var(listValue{&c.Filters}, n, "")
+	}
+	for _, n := range []string{"e", "exclude"} {
+		fs.Var(listValue{&c.Excludes}, n, "")
+	}
+	for _, n := range []string{"r", "remote"} {
+		fs.StringVar(&c.Remote, n, "", "")
+	}
+	ints(&c.Port, 0, "p", "port")
+	bools(&c.ServerOnly, "server-only")
+	bools(&c.Help, "h", "help")
+	fs.StringVar(&c.JSON, "json", "", "")
+	bools(&c.List, "list")
+	bools(&c.NoColor, "no-color")
+	fs.Float64Var(&c.Rate, "rate", 0, "")
+	bools(&c.Verify, "verify")
+	ints(&c.ServerProcs, 0, "server-procs")
+	ints(&c.ClientProcs, 0, "client-procs")
+	dur(&c.OpTimeout, "op-timeout")
+	fs.Uint64Var(&c.Seed, "seed", 0, "")
+
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, errHelp
+		}
+		return c, usagef("%v", err)
+	}
+	if c.Help {
+		return c, errHelp
+	}
+	if fs.NArg() > 0 {
+		return c, usagef("unexpected argument %q (quote a multi-word filter: -f \"sockety heartbeat\")", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	switch {
+	case c.Duration <= 0:
+		return c, usagef("invalid --time %v: must be above 0", c.Duration)
+	case c.Warming < 0:
+		return c, usagef("invalid --warming %v: must not be negative", c.Warming)
+	case c.Servers < 1 || c.Servers > maxWorkers:
+		return c, usagef("invalid --servers %d: must be 1..%d", c.Servers, maxWorkers)
+	case c.Concurrency < 1 || c.Concurrency > maxConcurrency:
+		return c, usagef("invalid --concurrency %d: must be 1..%d", c.Concurrency, maxConcurrency)
+	case c.Connections < 1 || c.Connections > maxConnections:
+		return c, usagef("invalid --connections %d: must be 1..%d", c.Connections, maxConnections)
+	case (set["p"] || set["port"]) && (c.Port < 1 || c.Port > 65535):
+		return c, usagef("invalid --port %d: must be 1..65535", c.Port)
+	case c.Rate < 0 || math.IsNaN(c.Rate) || math.IsInf(c.Rate, 0):
+		return c, usagef("invalid --rate %v: must be a number of operations per second, 0 for closed loop", c.Rate)
+	case c.ServerProcs < 0 || c.ClientProcs < 0:
+		return c, usagef("invalid --server-procs/--client-procs: must not be negative")
+	case c.OpTimeout < 0:
+		return c, usagef("invalid --op-timeout %v: must not be negative", c.OpTimeout)
+	case (set["json"]) && strings.TrimSpace(c.JSON) == "":
+		return c, usagef("invalid --json: empty file name")
+	case (set["r"] || set["remote"]) && strings.TrimSpace(c.Remote) == "":
+		return c, usagef("invalid --remote: empty host")
+	}
+	if set["c"] || set["clients"] {
+		if c.Clients < 1 || c.Clients > maxWorkers {
+			return c, usagef("invalid --clients %d: must be 1..%d", c.Clients, maxWorkers)
+		}
+	} else {
+		c.Clients = min(c.Servers*2, maxWorkers)
+	}
+	for _, f := range append(append([]string{}, c.Filters...), c.Excludes...) {
+		if strings.TrimSpace(f) == "" {
+			return c, usagef("invalid --filter/--exclude: empty rule")
+		}
+	}
+	if c.Remote != "" && c.Port == 0 {
+		return c, usagef("You need to set port statically (-p), for calling remote host.")
+	}
+	return c, nil
+}
+
+const usageText = `Usage: sockety-bench [flags]
+
+Benchmarks Sockety and other protocols with worker processes, as the Node.js
+Sockety benchmark does, and prints one table per suite.
+
+Flags (the Node.js benchmark's, same meaning and defaults):
+  -t,  --time DURATION       measured duration of each benchmark (default 5s;
+                             "500ms", "2s", or a number of milliseconds)
+  -s,  --servers N           server workers (default 1; suites that cannot share
+                             a port across processes run one)
+  -c,  --clients N           client workers (default servers × 2)
+  -cc, --concurrency N       operations in flight per client worker (default 250)
+  -cn, --connections N       connections per client worker (default 2)
+  -w,  --warming DURATION    load before each measured window (default 0)
+  -f,  --filter RULE         run only benchmarks matching a rule; repeatable. A rule
+                             is words that must all appear, case-insensitively, in
+                             "<suite> <benchmark>": -f "sockety heartbeat"
+  -e,  --exclude RULE        skip benchmarks matching a rule; repeatable
+  -r,  --remote HOST         benchmark a server on another host
+                             (NOT IMPLEMENTED YET: issue 6; exits with status 2)
+  -p,  --port PORT           server port (default: a free port per benchmark)
+       --server-only         only start the server workers of one suite
+                             (NOT IMPLEMENTED YET: issue 6; exits with status 2)
+  -h,  --help                show this help
+
+Extra flags:
+       --json FILE           write full results (schema: results/README.md)
+       --list                list suites and benchmarks after filtering; no run
+       --no-color            no colours (colours are only used on a terminal)
+       --rate N              constant-rate mode: N operations per second per client
+                             worker, latency measured from each intended send time
+                             (coordinated omission corrected); 0 = closed loop
+       --verify              servers checksum every payload they receive
+       --server-procs N      GOMAXPROCS of server workers (default NumCPU/servers)
+       --client-procs N      GOMAXPROCS of client workers (default NumCPU/clients)
+       --op-timeout DURATION per-operation deadline (default 60s)
+       --seed N              payload seed (default random)
+
+Exit status: 0 success, 1 a worker failed or nothing matched, 2 usage error,
+130 interrupted.
+`

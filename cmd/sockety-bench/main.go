@@ -1,0 +1,159 @@
+// Command sockety-bench benchmarks Sockety and other protocols with worker
+// processes and prints the Node.js Sockety benchmark's tables, with more
+// precise figures. See README.md and results/README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/sockety-harness/sockety-harness/competitors"
+	_ "github.com/sockety-harness/sockety-harness/competitors/all"
+	"github.com/sockety-harness/sockety-harness/harness"
+)
+
+func main() {
+	harness.MaybeRunWorker()
+	tty := term.IsTerminal(int(os.Stdout.Fd()))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, tty))
+}
+
+// subcommands planned by later issues.
+var plannedSubcommands = map[string]string{
+	"merge": "issue 6", "compare": "issue 8", "report": "issue 8", "convert": "issue 8",
+}
+
+// run is the whole command; it returns the exit status.
+func run(args []string, stdout, stderr io.Writer, tty bool) int {
+	if len(args) > 0 {
+		if issue, ok := plannedSubcommands[args[0]]; ok {
+			fmt.Fprintf(stderr, "sockety-bench %s: not implemented yet (%s)\n", args[0], issue)
+			return 2
+		}
+	}
+	cfg, err := parseArgs(args)
+	if errors.Is(err, errHelp) {
+		fmt.Fprint(stdout, usageText)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "sockety-bench: %v\nRun 'sockety-bench --help' for usage.\n", err)
+		return 2
+	}
+	if cfg.Remote != "" || cfg.ServerOnly {
+		fmt.Fprintln(stderr, "sockety-bench: --remote and --server-only are not implemented yet (issue 6)")
+		return 2
+	}
+	sel := harness.Select(competitors.All(), cfg.Filters, cfg.Excludes)
+	if cfg.List {
+		return list(stdout, stderr, sel)
+	}
+	if len(sel) == 0 {
+		fmt.Fprintln(stderr, "No matching suites found.")
+		return 1
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return bench(ctx, cfg, sel, stdout, stderr, tty)
+}
+
+func list(stdout, stderr io.Writer, sel []harness.Selection) int {
+	if len(sel) == 0 {
+		fmt.Fprintln(stderr, "No matching suites found.")
+		return 1
+	}
+	for _, s := range sel {
+		port := "servers share a port"
+		if !s.Suite.SharedPort() {
+			port = "one server worker"
+		}
+		fmt.Fprintf(stdout, "%s (%s)\n", s.Suite.Name(), port)
+		for _, b := range s.Benchmarks {
+			fmt.Fprintf(stdout, "  %-36s %s\n", b.Name, b.Scenario.ID)
+		}
+	}
+	return 0
+}
+
+func bench(ctx context.Context, cfg config, sel []harness.Selection, stdout, stderr io.Writer, tty bool) int {
+	color := tty && !cfg.NoColor && os.Getenv("NO_COLOR") == ""
+	opt := harness.Options{
+		Duration: cfg.Duration, Warming: cfg.Warming, Servers: cfg.Servers, Clients: cfg.Clients,
+		Concurrency: cfg.Concurrency, Connections: cfg.Connections, Port: cfg.Port, Rate: cfg.Rate,
+		Verify: cfg.Verify, OpTimeout: cfg.OpTimeout, ServerProcs: cfg.ServerProcs, ClientProcs: cfg.ClientProcs,
+		Seed: cfg.Seed, Filters: cfg.Filters, Excludes: cfg.Excludes,
+	}
+	opt.Normalize()
+	report := &harness.Report{
+		SchemaVersion: harness.SchemaVersion, Tool: "sockety-bench", StartedAt: time.Now().UTC(),
+		Config: opt.RunConfig(), Environment: harness.CollectEnvironment(ctx),
+	}
+	harness.WriteHeader(stdout, harness.HeaderInfo{Opt: opt, GoVersion: runtime.Version(), LogicalCores: runtime.NumCPU(), Color: color})
+
+	var status *harness.Status
+	if tty {
+		status = harness.NewStatus(stdout, true, color)
+	} else {
+		status = harness.NewStatus(stderr, false, false)
+	}
+	ctl := &harness.Controller{Opt: opt, Status: status, WorkerLog: status}
+	failed, interrupted := false, false
+	for _, s := range sel {
+		var results []harness.Result
+		for _, b := range s.Benchmarks {
+			rs, err := ctl.RunBenchmark(ctx, s.Suite, b, 0)
+			if err != nil {
+				interrupted = true
+				break
+			}
+			results = append(results, rs...)
+		}
+		status.Clear()
+		if len(results) > 0 {
+			harness.WriteSuiteTable(stdout, s.Suite.Name(), results, harness.TableOptions{
+				Color: color, Servers: ctl.ServerWorkers(s.Suite), Rate: opt.Rate > 0,
+			})
+			if opt.Servers > 1 && !s.Suite.SharedPort() {
+				fmt.Fprintf(stdout, "  (%s ran one server worker: its servers cannot share a port)\n", s.Suite.Name())
+			}
+		}
+		for _, r := range results {
+			if len(r.Failures) > 0 {
+				failed = true
+			}
+		}
+		report.Results = append(report.Results, results...)
+		if interrupted {
+			break
+		}
+	}
+	status.Clear()
+	report.FinishedAt = time.Now().UTC()
+	if interrupted {
+		report.Failures = append(report.Failures, "interrupted")
+		fmt.Fprintln(stderr, "Interrupted; every worker has been stopped.")
+	}
+	if cfg.JSON != "" {
+		if err := report.WriteJSONFile(cfg.JSON); err != nil {
+			fmt.Fprintf(stderr, "sockety-bench: %v\n", err)
+			failed = true
+		}
+	}
+	switch {
+	case interrupted:
+		return 130
+	case failed:
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,620 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/sockety-harness/sockety-harness/competitors"
+	"github.com/sockety-harness/sockety-harness/scenarios"
+)
+
+// Options configure a run (the CLI's flags).
+type Options struct {
+	Duration    time.Duration // -t: measured window per benchmark
+	Warming     time.Duration // -w: load before the window, not measured
+	Servers     int           // -s: server workers (1 for suites without SharedPort)
+	Clients     int           // -c: client workers
+	Concurrency int           // -cc: operations in flight per client worker
+	Connections int           // -cn: connections per client worker
+	Port        int           // -p: server port; 0 picks a free one per benchmark
+	Rate        float64       // --rate: ops/s per client worker; 0 = closed loop
+	Verify      bool          // --verify: checksum payloads
+	OpTimeout   time.Duration // per-operation deadline (0: 60 s)
+	// ServerProcs and ClientProcs set GOMAXPROCS of the workers; 0 picks
+	// max(1, NumCPU / workers of that role).
+	ServerProcs, ClientProcs int
+	Seed                     uint64 // payload seed; 0 picks a random one
+	Filters, Excludes        []string
+	// ServerDelay is a test-only handicap passed to servers (planted slowdown).
+	ServerDelay time.Duration
+
+	// Exe is the binary started as worker ("" = this binary); Env is extra
+	// environment for workers (tests).
+	Exe string
+	Env []string
+}
+
+// DefaultOpTimeout bounds one operation when Options.OpTimeout is 0.
+const DefaultOpTimeout = 60 * time.Second
+
+// Normalize fills derived defaults (GOMAXPROCS per role, seed, op timeout).
+func (o *Options) Normalize() {
+	cores := runtime.NumCPU()
+	if o.ServerProcs <= 0 {
+		o.ServerProcs = max(1, cores/max(1, o.Servers))
+	}
+	if o.ClientProcs <= 0 {
+		o.ClientProcs = max(1, cores/max(1, o.Clients))
+	}
+	if o.Seed == 0 {
+		o.Seed = scenarios.NewSeed()
+	}
+	if o.OpTimeout <= 0 {
+		o.OpTimeout = DefaultOpTimeout
+	}
+}
+
+// RunConfig returns the options as recorded in results.
+func (o *Options) RunConfig() RunConfig {
+	mode := ModeClosedLoop
+	if o.Rate > 0 {
+		mode = ModeConstantRate
+	}
+	return RunConfig{
+		DurationNs: int64(o.Duration), WarmingNs: int64(o.Warming),
+		Servers: o.Servers, Clients: o.Clients, Concurrency: o.Concurrency, Connections: o.Connections,
+		Filters: o.Filters, Excludes: o.Excludes, Port: o.Port,
+		Mode: mode, RatePerClient: o.Rate, Verify: o.Verify, OpTimeoutNs: int64(o.OpTimeout), Seed: o.Seed,
+		GOMAXPROCS: Gomaxprocs{Controller: runtime.GOMAXPROCS(0), Server: o.ServerProcs, Client: o.ClientProcs},
+		Count:      1, HistogramUnit: "ns", HistogramLowest: HistLowestNs, HistogramHighest: HistHighestNs,
+		HistogramSigFigs: HistSigFigs, MixedHeavyDivisor: scenarios.MixedHeavyShare,
+	}
+}
+
+// Controller runs benchmarks with worker processes.
+type Controller struct {
+	Opt    Options
+	Status *Status
+	// WorkerLog receives workers' stderr lines (nil discards them).
+	WorkerLog io.Writer
+
+	tlsOnce sync.Once
+	tls     *competitors.TLS
+	tlsErr  error
+}
+
+// suiteTLS returns the run's certificate for TLS suites, nil otherwise.
+func (c *Controller) suiteTLS(s competitors.Suite) (*competitors.TLS, error) {
+	ts, ok := s.(competitors.TLSSuite)
+	if !ok || !ts.UsesTLS() {
+		return nil, nil
+	}
+	c.tlsOnce.Do(func() { c.tls, c.tlsErr = SelfSignedTLS() })
+	return c.tls, c.tlsErr
+}
+
+// ServerWorkers returns how many server workers a suite gets.
+func (c *Controller) ServerWorkers(s competitors.Suite) int {
+	if s.SharedPort() {
+		return max(1, c.Opt.Servers)
+	}
+	return 1
+}
+
+func (c *Controller) status(label, msg string) {
+	if c.Status != nil {
+		c.Status.Set(label, msg)
+	}
+}
+
+// freePort asks the kernel for a free loopback port.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// benchState is one benchmark's workers and marks.
+type benchState struct {
+	servers  []*proc
+	clients  []*proc
+	parts    []PartReady
+	markA    map[*proc]*MarkReply
+	markB    map[*proc]*MarkReply
+	failures []string
+	died     map[*proc]bool
+	mu       sync.Mutex
+}
+
+func (st *benchState) fail(format string, args ...any) {
+	st.mu.Lock()
+	st.failures = append(st.failures, fmt.Sprintf(format, args...))
+	st.mu.Unlock()
+}
+
+// all returns every worker.
+func (st *benchState) all() []*proc {
+	return append(append([]*proc{}, st.servers...), st.clients...)
+}
+
+// RunBenchmark runs one benchmark as the Node.js benchmark does: start the
+// servers, start and prepare the clients, warm, measure, stop every worker.
+// It returns one Result per timed part. A worker failure is recorded in the
+// results (Failures), never hidden; the error is non-nil only when ctx ended.
+func (c *Controller) RunBenchmark(ctx context.Context, suite competitors.Suite, b competitors.Benchmark, run int) ([]Result, error) {
+	label := suite.Name() + " " + b.Name
+	st := &benchState{died: map[*proc]bool{}}
+	defer func() {
+		// Whatever happened, no worker outlives the benchmark.
+		var wg sync.WaitGroup
+		for _, p := range st.all() {
+			wg.Add(1)
+			go func(p *proc) { defer wg.Done(); p.kill() }(p)
+		}
+		wg.Wait()
+	}()
+
+	ok := c.startWorkers(ctx, suite, b, label, st)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if ok {
+		c.measure(ctx, label, st)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+	c.status(label, "Stopping workers...")
+	abandoned := c.stopAll(ctx, st)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return c.results(suite, b, run, st, abandoned), nil
+}
+
+// startWorkers starts servers and clients; false means the benchmark cannot run.
+func (c *Controller) startWorkers(ctx context.Context, suite competitors.Suite, b competitors.Benchmark, label string, st *benchState) bool {
+	tlsMat, err := c.suiteTLS(suite)
+	if err != nil {
+		st.fail("%v", err)
+		return false
+	}
+	port := c.Opt.Port
+	if port == 0 {
+		if port, err = freePort(); err != nil {
+			st.fail("%v", err)
+			return false
+		}
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	nServers := c.ServerWorkers(suite)
+	sc := spawnConfig{exe: c.Opt.Exe, env: c.Opt.Env, log: c.WorkerLog}
+
+	c.status(label, "Starting server workers...")
+	sc.gomaxprocs = c.Opt.ServerProcs
+	st.servers = c.spawnMany(ctx, sc, RoleServer, nServers, st)
+	if len(st.servers) != nServers {
+		return false
+	}
+	c.status(label, "Preparing server workers...")
+	var wg sync.WaitGroup
+	var firstAddr string
+	var addrMu sync.Mutex
+	for _, p := range st.servers {
+		wg.Add(1)
+		go func(p *proc) {
+			defer wg.Done()
+			r, err := p.call(ctx, request{Op: opServe, Server: &ServerParams{
+				Suite: suite.Name(), Addr: addr, ReusePort: nServers > 1, TLS: tlsMat,
+				Seed: c.Opt.Seed, Verify: c.Opt.Verify, Delay: c.Opt.ServerDelay,
+			}}, serveTimeout)
+			if err != nil {
+				st.fail("%v", err)
+				return
+			}
+			addrMu.Lock()
+			if firstAddr == "" {
+				firstAddr = r.Addr
+			}
+			addrMu.Unlock()
+		}(p)
+	}
+	wg.Wait()
+	if len(st.failures) > 0 {
+		return false
+	}
+	if firstAddr != "" {
+		addr = firstAddr
+	}
+
+	c.status(label, "Starting client workers...")
+	sc.gomaxprocs = c.Opt.ClientProcs
+	st.clients = c.spawnMany(ctx, sc, RoleClient, c.Opt.Clients, st)
+	if len(st.clients) != c.Opt.Clients {
+		return false
+	}
+	c.status(label, "Preparing client workers...")
+	// One by one, so that connections spread evenly over server workers.
+	for _, p := range st.clients {
+		r, err := p.call(ctx, request{Op: opPrepare, Client: &ClientParams{
+			Suite: suite.Name(), Benchmark: b.Name, Addr: addr, TLS: tlsMat,
+			Connections: c.Opt.Connections, Concurrency: c.Opt.Concurrency, Seed: c.Opt.Seed,
+			Verify: c.Opt.Verify, Rate: c.Opt.Rate, OpTimeout: c.Opt.OpTimeout,
+		}}, serveTimeout)
+		if err != nil {
+			st.fail("%v", err)
+			return false
+		}
+		st.parts = r.Parts
+	}
+	return true
+}
+
+func (c *Controller) spawnMany(ctx context.Context, sc spawnConfig, role string, n int, st *benchState) []*proc {
+	out := make([]*proc, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			p, err := spawn(ctx, sc, role, i)
+			if err != nil {
+				st.fail("%v", err)
+				return
+			}
+			out[i] = p
+		}(i)
+	}
+	wg.Wait()
+	var ok []*proc
+	for _, p := range out {
+		if p != nil {
+			ok = append(ok, p)
+		}
+	}
+	return ok
+}
+
+// measure warms, marks the window's edges and watches for dying workers.
+func (c *Controller) measure(ctx context.Context, label string, st *benchState) {
+	for _, p := range st.clients {
+		if _, err := p.call(ctx, request{Op: opStart}, markTimeout); err != nil {
+			st.fail("%v", err)
+			return
+		}
+	}
+	deaths := make(chan *proc, len(st.all()))
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	for _, p := range st.all() {
+		go func(p *proc) {
+			select {
+			case <-p.gone:
+				deaths <- p
+			case <-watchCtx.Done():
+			}
+		}(p)
+	}
+	wait := func(d time.Duration, tick func(elapsed time.Duration)) {
+		start := time.Now()
+		end := time.NewTimer(d)
+		defer end.Stop()
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-end.C:
+				return
+			case p := <-deaths:
+				st.mu.Lock()
+				st.died[p] = true
+				st.mu.Unlock()
+				st.fail("%s died during the run: %v", p.name, p.goneError(nil))
+			case <-t.C:
+				if tick != nil {
+					tick(time.Since(start))
+				}
+			}
+		}
+	}
+	if c.Opt.Warming > 0 {
+		c.status(label, "Warming...")
+		wait(c.Opt.Warming, nil)
+	}
+	st.markA = c.markAll(ctx, st)
+	running := func(el time.Duration) {
+		c.status(label, fmt.Sprintf("Running %.1fs/%s", el.Seconds(), shortDuration(c.Opt.Duration)))
+	}
+	running(0)
+	wait(c.Opt.Duration, running)
+	st.markB = c.markAll(ctx, st)
+}
+
+// markAll sends mark to every live worker at once.
+func (c *Controller) markAll(ctx context.Context, st *benchState) map[*proc]*MarkReply {
+	out := map[*proc]*MarkReply{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, p := range st.all() {
+		if p.exited() {
+			continue
+		}
+		wg.Add(1)
+		go func(p *proc) {
+			defer wg.Done()
+			r, err := p.call(ctx, request{Op: opMark}, markTimeout)
+			if err != nil || r.Mark == nil {
+				if err == nil {
+					err = errors.New("empty mark reply")
+				}
+				st.fail("%v", err)
+				return
+			}
+			mu.Lock()
+			out[p] = r.Mark
+			mu.Unlock()
+		}(p)
+	}
+	wg.Wait()
+	return out
+}
+
+// stopAll stops every worker at once; it returns the abandoned operations.
+func (c *Controller) stopAll(ctx context.Context, st *benchState) int {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	abandoned := 0
+	for _, p := range st.all() {
+		wg.Add(1)
+		go func(p *proc) {
+			defer wg.Done()
+			sr, err := p.stop(ctx)
+			st.mu.Lock()
+			died := st.died[p]
+			st.mu.Unlock()
+			if err != nil && !died && !errors.Is(err, errWorkerGone) {
+				st.fail("stop %s: %v", p.name, err)
+			}
+			if sr != nil {
+				mu.Lock()
+				abandoned += sr.Abandoned
+				mu.Unlock()
+				if sr.CloseError != "" {
+					st.fail("%s: close: %s", p.name, sr.CloseError)
+				}
+			}
+		}(p)
+	}
+	wg.Wait()
+	return abandoned
+}
+
+// edge is a worker's marks at the window's start (a) and end (b).
+type edge struct{ a, b *MarkReply }
+
+// results turns the marks into one Result per part.
+func (c *Controller) results(suite competitors.Suite, b competitors.Benchmark, run int, st *benchState, abandoned int) []Result {
+	parts := st.parts
+	if len(parts) == 0 {
+		// The benchmark never ran: one row carrying the failures.
+		if b.Scenario.Kind == scenarios.Mixed {
+			for _, ps := range b.Scenario.PartScenarios() {
+				parts = append(parts, PartReady{Name: ps.Name, ScenarioID: ps.ID})
+			}
+		} else {
+			parts = []PartReady{{Name: b.Name, ScenarioID: b.Scenario.ID, Concurrency: c.Opt.Concurrency}}
+		}
+	}
+	mixed := b.Scenario.Kind == scenarios.Mixed
+
+	// Workers' windows and CPU.
+	edges := func(ps []*proc) (map[*proc]edge, bool) {
+		m := map[*proc]edge{}
+		complete := len(ps) > 0
+		for _, p := range ps {
+			a, b := st.markA[p], st.markB[p]
+			if a == nil || b == nil {
+				complete = false
+				continue
+			}
+			m[p] = edge{a, b}
+		}
+		return m, complete
+	}
+	cEdges, cComplete := edges(st.clients)
+	sEdges, sComplete := edges(st.servers)
+
+	var clientCPU, serverCPU CPUTimes
+	var clientWin, serverWin int64
+	cpuKnown := func(e edge) bool { return e.a.CPUError == "" && e.b.CPUError == "" }
+	var workers []WorkerFigures
+	clientCPUOK, serverCPUOK := cComplete, sComplete
+	var startUnix int64
+	for i, p := range st.clients {
+		e, ok := cEdges[p]
+		if !ok {
+			continue
+		}
+		if startUnix == 0 || e.a.UnixNs < startUnix {
+			startUnix = e.a.UnixNs
+		}
+		w := e.b.MonoNs - e.a.MonoNs
+		clientWin += w
+		cpu := e.b.CPU.Sub(e.a.CPU)
+		clientCPU = clientCPU.Add(cpu)
+		clientCPUOK = clientCPUOK && cpuKnown(e)
+		wf := WorkerFigures{Role: RoleClient, Index: i, PID: p.hello.PID, WindowNs: w, CPU: cpu, CPUKnown: cpuKnown(e)}
+		for _, ps := range e.b.Parts {
+			wf.Count += ps.Count
+			wf.Errors += ps.Errors
+		}
+		workers = append(workers, wf)
+	}
+	var delivered competitors.ServerCounters
+	for i, p := range st.servers {
+		e, ok := sEdges[p]
+		if !ok {
+			continue
+		}
+		w := e.b.MonoNs - e.a.MonoNs
+		serverWin += w
+		cpu := e.b.CPU.Sub(e.a.CPU)
+		serverCPU = serverCPU.Add(cpu)
+		serverCPUOK = serverCPUOK && cpuKnown(e)
+		wf := WorkerFigures{Role: RoleServer, Index: i, PID: p.hello.PID, WindowNs: w, CPU: cpu, CPUKnown: cpuKnown(e)}
+		if e.a.Counters != nil && e.b.Counters != nil {
+			wf.Messages = e.b.Counters.Messages - e.a.Counters.Messages
+			wf.Bytes = e.b.Counters.Bytes - e.a.Counters.Bytes
+			delivered.Messages += wf.Messages
+			delivered.Bytes += wf.Bytes
+			delivered.VerifyErrors += e.b.Counters.VerifyErrors - e.a.Counters.VerifyErrors
+		}
+		workers = append(workers, wf)
+	}
+	nc, ns := len(cEdges), len(sEdges)
+	var meanClientWin, meanServerWin int64
+	if nc > 0 {
+		meanClientWin = clientWin / int64(nc)
+	}
+	if ns > 0 {
+		meanServerWin = serverWin / int64(ns)
+	}
+
+	out := make([]Result, 0, len(parts))
+	for j, part := range parts {
+		sc, _ := scenarios.ByID(part.ScenarioID)
+		r := Result{
+			Suite: suite.Name(), Benchmark: b.Name, ScenarioID: part.ScenarioID, Kind: sc.Kind.String(),
+			OneWay: sc.OneWay(), Run: run, ServerWorkers: len(st.servers), ClientWorkers: len(st.clients),
+			Concurrency: part.Concurrency, WindowStartUnixNs: startUnix, WindowNs: meanClientWin,
+			Failures: append([]string(nil), st.failures...), Abandoned: abandoned, Workers: workers,
+		}
+		if mixed {
+			r.Part = part.Name
+			r.ScenarioID = part.ScenarioID
+		}
+		if len(st.servers) == 0 {
+			r.ServerWorkers = c.ServerWorkers(suite)
+		}
+		if len(st.clients) == 0 {
+			r.ClientWorkers = c.Opt.Clients
+		}
+		merged := NewHistogram()
+		var sum int64
+		minNs, maxNs := int64(-1), int64(0)
+		for _, p := range st.clients {
+			e, ok := cEdges[p]
+			if !ok || j >= len(e.b.Parts) {
+				continue
+			}
+			ps := e.b.Parts[j]
+			w := e.b.MonoNs - e.a.MonoNs
+			r.Count += ps.Count
+			r.Errors += ps.Errors
+			if w > 0 {
+				r.QPS += float64(ps.Count) / (float64(w) / 1e9)
+			}
+			sum += ps.SumNs
+			if ps.Count > 0 {
+				if minNs < 0 || ps.MinNs < minNs {
+					minNs = ps.MinNs
+				}
+				maxNs = max(maxNs, ps.MaxNs)
+			}
+			if ps.Histogram != "" {
+				h, err := DecodeHistogram(ps.Histogram)
+				if err != nil {
+					r.Failures = append(r.Failures, fmt.Sprintf("%s: %v", p.name, err))
+				} else {
+					merged.Merge(h)
+				}
+			}
+			r.ErrorSamples = MergeErrorSamples(r.ErrorSamples, ps.ErrorLogs)
+		}
+		if r.Count+r.Errors > 0 {
+			r.SuccessRatio = float64(r.Count) / float64(r.Count+r.Errors)
+		}
+		if r.Count > 0 {
+			r.Latency = latencyOf(merged, minNs, sum/r.Count, maxNs)
+		}
+		if enc, err := EncodeHistogram(merged); err == nil {
+			r.Histogram = enc
+		}
+		if clientCPUOK && meanClientWin > 0 {
+			s := ShareOf(clientCPU, meanClientWin, nc)
+			r.CPU.Client = &s
+			if total := r.Count + otherCount(cEdges, j); total > 0 {
+				r.CPU.ClientNsPerOp = float64(clientCPU.UserNs+clientCPU.SystemNs) / float64(total)
+			}
+		}
+		if serverCPUOK && meanServerWin > 0 {
+			s := ShareOf(serverCPU, meanServerWin, ns)
+			r.CPU.Server = &s
+		}
+		if sc.OneWay() && !mixed && sComplete && meanServerWin > 0 {
+			secs := float64(meanServerWin) / 1e9
+			r.Delivered = &Delivered{
+				Messages: delivered.Messages, Bytes: delivered.Bytes, VerifyErrors: delivered.VerifyErrors,
+				PerSecond: float64(delivered.Messages) / secs, BytesPerSecond: float64(delivered.Bytes) / secs,
+			}
+		}
+		if delivered.VerifyErrors > 0 && (j == 0 || !mixed) {
+			r.Failures = append(r.Failures, fmt.Sprintf("servers found %d payloads that failed verification", delivered.VerifyErrors))
+		}
+		if c.Opt.Rate > 0 && j == 0 && meanClientWin > 0 {
+			target := c.Opt.Rate * float64(r.ClientWorkers)
+			achieved := float64(r.Count+r.Errors) / (float64(meanClientWin) / 1e9)
+			r.Rate = &RateInfo{Target: target, Achieved: achieved, ShortfallPct: 100 * (target - achieved) / target}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// otherCount returns the operations of the other parts (CPU per op is
+// per operation of any part).
+func otherCount(edges map[*proc]edge, j int) int64 {
+	var n int64
+	for _, e := range edges {
+		for k, ps := range e.b.Parts {
+			if k != j {
+				n += ps.Count
+			}
+		}
+	}
+	return n
+}
+
+// latencyOf builds latency figures: exact min/mean/max, histogram percentiles.
+func latencyOf(h *hdrhistogram.Histogram, minNs, meanNs, maxNs int64) Latency {
+	return Latency{
+		MinNs: minNs, MeanNs: meanNs, MaxNs: maxNs,
+		P50Ns: h.ValueAtQuantile(50), P90Ns: h.ValueAtQuantile(90),
+		P99Ns: h.ValueAtQuantile(99), P999Ns: h.ValueAtQuantile(99.9),
+	}
+}
+
+// shortDuration formats a duration as "3s" or "500ms".
+func shortDuration(d time.Duration) string {
+	if d%time.Second == 0 {
+		return fmt.Sprintf("%ds", d/time.Second)
+	}
+	if d < time.Second {
+		return fmt.Sprintf("%dms", d/time.Millisecond)
+	}
+	return fmt.Sprintf("%.1fs", d.Seconds())
+}

@@ -1,0 +1,194 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sockety-harness/sockety-harness/competitors"
+)
+
+// epoch anchors the monotonic clock of this process.
+var epoch = time.Now()
+
+// nowNs returns monotonic nanoseconds since the process's epoch. time.Since
+// on a monotonic time reads only the runtime's monotonic clock.
+func nowNs() int64 { return int64(time.Since(epoch)) }
+
+// DriverConfig says how a driver generates load.
+type DriverConfig struct {
+	// Concurrency is the number of operations in flight (goroutines).
+	Concurrency int
+	// Rate, when positive, is the target operations per second of this
+	// driver (constant-rate mode); latency is then measured from each
+	// operation's intended send time. Zero means closed loop.
+	Rate float64
+	// OpTimeout bounds one operation: past it the operation's context is
+	// cancelled and the operation counts as failed (if it then returns).
+	OpTimeout time.Duration
+}
+
+// ErrOpTimeout is recorded when an operation outlived DriverConfig.OpTimeout.
+var ErrOpTimeout = errors.New("operation timed out")
+
+// Driver runs one Op from Concurrency goroutines and records every result.
+type Driver struct {
+	cfg     DriverConfig
+	op      competitors.Op
+	rec     *Recorder
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	slots   []slot
+	running atomic.Int64 // goroutines still inside their loop
+	next    atomic.Int64 // constant rate: next ticket
+	startNs int64        // constant rate: intended time of ticket 0
+	stopped chan struct{}
+}
+
+// slot is the watchdog's view of one driver goroutine.
+type slot struct {
+	startedNs atomic.Int64 // start of the current operation, 0 when idle
+	timedOut  atomic.Bool
+	mu        sync.Mutex
+	cancel    context.CancelFunc
+	_         [40]byte
+}
+
+// StartDriver starts the load. Stop ends it.
+func StartDriver(parent context.Context, op competitors.Op, rec *Recorder, cfg DriverConfig) *Driver {
+	cfg.Concurrency = max(cfg.Concurrency, 1)
+	if cfg.OpTimeout <= 0 {
+		cfg.OpTimeout = time.Duration(HistHighestNs)
+	}
+	ctx, cancel := context.WithCancel(parent)
+	d := &Driver{cfg: cfg, op: op, rec: rec, cancel: cancel, slots: make([]slot, cfg.Concurrency), stopped: make(chan struct{})}
+	d.startNs = nowNs()
+	d.running.Store(int64(cfg.Concurrency))
+	for i := 0; i < cfg.Concurrency; i++ {
+		d.wg.Add(1)
+		go d.loop(ctx, i)
+	}
+	go d.watchdog(ctx)
+	return d
+}
+
+func (d *Driver) loop(run context.Context, i int) {
+	defer d.wg.Done()
+	defer d.running.Add(-1)
+	sl := &d.slots[i]
+	sh := d.rec.Shard(i)
+	opCtx, cancel := context.WithCancel(run)
+	sl.mu.Lock()
+	sl.cancel = cancel
+	sl.mu.Unlock()
+	defer func() {
+		sl.mu.Lock()
+		sl.cancel()
+		sl.mu.Unlock()
+	}()
+
+	var timer *time.Timer
+	var interval float64
+	if d.cfg.Rate > 0 {
+		interval = float64(time.Second) / d.cfg.Rate
+		timer = time.NewTimer(time.Hour)
+		timer.Stop()
+	}
+	for run.Err() == nil {
+		var start int64
+		if timer != nil {
+			k := d.next.Add(1) - 1
+			start = d.startNs + int64(float64(k)*interval)
+			if wait := start - nowNs(); wait > 0 {
+				timer.Reset(time.Duration(wait))
+				select {
+				case <-run.Done():
+					timer.Stop()
+					return
+				case <-timer.C:
+				}
+			}
+			sl.startedNs.Store(nowNs())
+		} else {
+			start = nowNs()
+			sl.startedNs.Store(start)
+		}
+		err := d.op(opCtx)
+		end := nowNs()
+		sl.startedNs.Store(0)
+		if run.Err() != nil {
+			// The run ended while this operation was in flight: it belongs to
+			// no window.
+			return
+		}
+		if sl.timedOut.Load() {
+			if err == nil {
+				err = ErrOpTimeout
+			} else {
+				err = fmt.Errorf("%w: %w", ErrOpTimeout, err)
+			}
+		}
+		if err != nil {
+			sh.Fail()
+			d.rec.NoteError(err)
+		} else {
+			sh.Record(end - start)
+		}
+		if opCtx.Err() != nil {
+			// The watchdog cancelled this operation: start a fresh context.
+			sl.timedOut.Store(false)
+			cancel()
+			opCtx, cancel = context.WithCancel(run)
+			sl.mu.Lock()
+			sl.cancel = cancel
+			sl.mu.Unlock()
+		}
+	}
+}
+
+// watchdog cancels operations that outlive OpTimeout.
+func (d *Driver) watchdog(ctx context.Context) {
+	tick := min(d.cfg.OpTimeout/4, 250*time.Millisecond)
+	tick = max(tick, time.Millisecond)
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	limit := int64(d.cfg.OpTimeout)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := nowNs()
+		for i := range d.slots {
+			sl := &d.slots[i]
+			if s := sl.startedNs.Load(); s != 0 && now-s > limit && !sl.timedOut.Load() {
+				sl.timedOut.Store(true)
+				sl.mu.Lock()
+				if sl.cancel != nil {
+					sl.cancel()
+				}
+				sl.mu.Unlock()
+			}
+		}
+	}
+}
+
+// Stop cancels the load and waits up to grace for the goroutines to return.
+// It returns how many operations were still running after grace (abandoned:
+// an adapter ignored its context); their goroutines are left behind, which is
+// harmless because a worker process exits right after.
+func (d *Driver) Stop(grace time.Duration) (abandoned int) {
+	d.cancel()
+	done := make(chan struct{})
+	go func() { d.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return 0
+	case <-time.After(grace):
+		return int(d.running.Load())
+	}
+}
