@@ -58,7 +58,7 @@ func TestPayloadsDeterministicPrefix(t *testing.T) {
 	if !bytes.Equal(small, big[:1000]) {
 		t.Fatal("Bytes(n) is not a prefix of one stream")
 	}
-	if !bytes.Equal(a.Bytes(5 * MiB), big) {
+	if !bytes.Equal(a.Bytes(5*MiB), big) {
 		t.Fatal("same seed gave different streams")
 	}
 	if bytes.Equal(New(43).Bytes(1000), small) {
