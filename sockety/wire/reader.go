@@ -1,5 +1,9 @@
 package wire
 
+import (
+	"strconv"
+)
+
 // ReaderOptions configure a Reader. Zero fields take the documented defaults.
 type ReaderOptions struct {
 	// NoHeader: the stream starts with packets (no connection header).
@@ -103,55 +107,683 @@ type Event struct {
 	Aborted bool
 }
 
+// Reader states.
+const (
+	rsHeader  = iota // expecting the connection header
+	rsPacket         // between packets (r.hlen bytes of a header buffered)
+	rsContent        // inside the content of a Message/Response/Continue
+	rsPayload        // inside the payload of a Data/Stream/File packet
+)
+
+// fileState is the progress of one file of a message in progress.
+type fileState struct {
+	left  uint64
+	ended bool
+}
+
+// chanState is what is in progress on one channel.
+type chanState struct {
+	busy     bool // a Message/Response is in progress
+	content  bool // its content is not complete yet
+	resp     bool
+	first    byte  // first byte of the Message/Response packet
+	offset   int64 // offset of the Message/Response packet
+	pktSize  int   // its size field
+	packets  int
+	buf      []byte // content received so far, when split
+	cp       contentParser
+	dataLeft uint64
+	files    []fileState
+	open     int  // files not ended
+	stream   bool // stream attached and not ended
+}
+
+// idle reports whether the message in progress has everything.
+func (c *chanState) finished() bool {
+	return !c.content && c.dataLeft == 0 && c.open == 0 && !c.stream
+}
+
 // Reader is an incremental, resumable, zero-copy parser of one direction of
 // a Sockety connection. It is not safe for concurrent use.
 type Reader struct {
-	opts ReaderOptions
-	err  error
-	ev   Event
-	off  int64
+	state uint8
+	auto  bool
+
+	maxCh, maxAction, maxFiles, maxName, maxBuf int
+	contEvents                                  bool
+
+	err error
+	off int64 // bytes consumed before the current call
+
+	hdr   [24]byte // a packet header arriving in pieces
+	hlen  int
+	hneed int
+
+	cur   int
+	cs    *chanState // state of channel cur; nil until used
+	chans []*chanState
+
+	// the packet in progress
+	pktOff   int64
+	pktKind  Kind
+	pktFirst byte
+	pktSize  int
+	pktLeft  int
+	pktIndex int
+
+	buffered int // content bytes buffered over all channels
+	waiting  int // channels whose content awaits more bytes
+
+	ev Event
 }
 
 // NewReader returns a Reader with opts (limits clamped to the protocol's).
 func NewReader(opts ReaderOptions) *Reader {
-	r := &Reader{}
-	r.opts = opts
+	r := &Reader{
+		maxCh:      opts.MaxChannels,
+		maxAction:  opts.MaxActionSize,
+		maxFiles:   opts.MaxFiles,
+		maxName:    opts.MaxFileNameSize,
+		maxBuf:     opts.MaxContentBuffer,
+		contEvents: opts.ContinueEvents,
+		auto:       opts.AutoHeader,
+	}
+	if r.maxCh <= 0 || r.maxCh > MaxChannels {
+		r.maxCh = MaxChannels
+	}
+	if r.maxAction <= 0 || r.maxAction > MaxActionSize {
+		r.maxAction = MaxActionSize
+	}
+	if r.maxFiles <= 0 {
+		r.maxFiles = DefaultMaxFiles
+	}
+	if r.maxFiles > MaxFileCount {
+		r.maxFiles = MaxFileCount
+	}
+	if r.maxName <= 0 || r.maxName > MaxNameSize {
+		r.maxName = MaxNameSize
+	}
+	if r.maxBuf <= 0 {
+		r.maxBuf = DefaultMaxContentBuffer
+	}
+	if opts.NoHeader && !opts.AutoHeader {
+		r.state = rsPacket
+	}
 	return r
+}
+
+func (r *Reader) fail(class error, kind Kind, detail string) error {
+	r.err = &ProtocolError{Class: class, Offset: r.pktOff, Channel: r.cur, Packet: kind, Detail: detail}
+	return r.err
+}
+
+// sizeWidth is the packet size width of a sized packet's first byte.
+func sizeWidth(b byte) int { return int(b>>2&3) + 1 }
+
+// headerLen validates the first byte b of a packet (or of the connection
+// header) and returns the length of the packet's fixed header.
+func (r *Reader) headerLen(b byte) (int, error) {
+	if r.state == rsHeader {
+		if b&0xFC != headerControl {
+			if r.auto {
+				r.state = rsPacket
+				return r.headerLen(b)
+			}
+			return 0, r.fail(ErrInvalidHeader, KindConnHeader, "control byte "+hexByte(b))
+		}
+		return [4]int{1, 2, 3, 1}[b&3], nil
+	}
+	switch b >> 4 {
+	case nibSwitchLow:
+		return 1, nil
+	case nibSwitch:
+		return 2, nil
+	case nibMessage, nibResponse:
+		return 1 + sizeWidth(b), nil
+	case nibFastLow:
+		return 17, nil
+	case nibFast:
+		return 18, nil
+	case nibContinue:
+		if b&3 != 0 {
+			return 0, r.fail(ErrReservedBits, KindContinue, "first byte "+hexByte(b))
+		}
+		return 1 + sizeWidth(b), nil
+	case nibStream:
+		if b&3 != 0 {
+			return 0, r.fail(ErrReservedBits, KindStream, "first byte "+hexByte(b))
+		}
+		return 1 + sizeWidth(b), nil
+	case nibData:
+		if b&3 != 0 {
+			return 0, r.fail(ErrReservedBits, KindData, "first byte "+hexByte(b))
+		}
+		return 1 + sizeWidth(b), nil
+	case nibStreamEnd, nibAbort, nibHeartbeat, nibGoAway:
+		if b&15 != 0 {
+			return 0, r.fail(ErrReservedBits, singleKind[b>>4-nibStreamEnd], "first byte "+hexByte(b))
+		}
+		return 1, nil
+	case nibFile:
+		return 1 + sizeWidth(b) + int(b&3), nil
+	case nibFileEnd:
+		if b&0x0C != 0 {
+			return 0, r.fail(ErrReservedBits, KindFileEnd, "first byte "+hexByte(b))
+		}
+		return 1 + int(b&3), nil
+	}
+	return 0, r.fail(ErrUnknownPacket, KindNone, "first byte "+hexByte(b))
+}
+
+var singleKind = [4]Kind{KindStreamEnd, KindAbort, KindHeartbeat, KindGoAway}
+
+func hexByte(b byte) string {
+	const digits = "0123456789abcdef"
+	return "0x" + string([]byte{digits[b>>4], digits[b&15]})
 }
 
 // Next consumes up to len(p) bytes from the head of p and returns how many
 // it consumed and at most one event. The caller advances its input by n and
 // calls again with the rest (and later with more bytes). ev == nil with
-// n == len(p) means that more bytes are needed. After an error (always a
-// *ProtocolError), every later call returns the same error.
+// n == len(p) means that more bytes are needed; every event consumes at
+// least one byte. After an error (always a *ProtocolError), every later call
+// returns the same error.
 //
 // The event and the slices in it (Payload, Action, file names) are valid
 // until the next call; Payload, and Action and names of content that arrived
 // whole, point into p.
 func (r *Reader) Next(p []byte) (n int, ev *Event, err error) {
-	return 0, nil, errNotImplemented
+	if r.err != nil {
+		return 0, nil, r.err
+	}
+	if len(p) == 0 {
+		return 0, nil, nil
+	}
+	switch r.state {
+	case rsContent:
+		n, ev, err = r.contentBody(p)
+	case rsPayload:
+		n, ev = r.payloadBody(p)
+	default:
+		var h []byte
+		if r.hlen == 0 {
+			r.pktOff = r.off
+			hn, err := r.headerLen(p[0])
+			if err != nil {
+				return 0, nil, err
+			}
+			if hn > len(p) {
+				r.hneed = hn
+				r.hlen = copy(r.hdr[:], p)
+				r.off += int64(len(p))
+				return len(p), nil, nil
+			}
+			h = p[:hn]
+			n = hn
+		} else {
+			n = copy(r.hdr[r.hlen:r.hneed], p)
+			r.hlen += n
+			if r.hlen < r.hneed {
+				r.off += int64(n)
+				return n, nil, nil
+			}
+			h = r.hdr[:r.hneed]
+			r.hlen = 0
+		}
+		ev, err = r.packet(h)
+		if err != nil {
+			return 0, nil, err
+		}
+		if ev == nil && n < len(p) {
+			var m int
+			switch r.state {
+			case rsContent:
+				m, ev, err = r.contentBody(p[n:])
+				if err != nil {
+					return 0, nil, err
+				}
+			case rsPayload:
+				m, ev = r.payloadBody(p[n:])
+			}
+			n += m
+		}
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	r.off += int64(n)
+	return n, ev, nil
+}
+
+// newEvent resets the event for a packet of kind.
+func (r *Reader) newEvent(kind Kind) *Event {
+	files := r.ev.Files[:0]
+	r.ev = Event{Kind: kind, Offset: r.pktOff, Channel: r.cur, First: r.pktFirst, Files: files}
+	return &r.ev
+}
+
+// chanFor returns the state of the current channel, allocating it.
+func (r *Reader) chanFor() *chanState {
+	if r.cs != nil {
+		return r.cs
+	}
+	if r.cur >= len(r.chans) {
+		n := max(r.cur+1, 2*len(r.chans))
+		n = min(max(n, 4), r.maxCh)
+		chans := make([]*chanState, n)
+		copy(chans, r.chans)
+		r.chans = chans
+	}
+	cs := &chanState{}
+	r.chans[r.cur] = cs
+	r.cs = cs
+	return cs
+}
+
+// packet handles a complete packet header h.
+func (r *Reader) packet(h []byte) (*Event, error) {
+	b := h[0]
+	r.pktFirst = b
+	if r.state == rsHeader {
+		ev := r.newEvent(KindConnHeader)
+		switch b & 3 {
+		case 0:
+			ev.Channels = 1
+		case 1:
+			// Node.js writes a count of 256 as one zero byte.
+			ev.Channels = int(h[1])
+			if ev.Channels == 0 {
+				ev.Channels = 256
+			}
+		case 2:
+			ev.Channels = int(h[1]) | int(h[2])<<8
+			if ev.Channels == 0 || ev.Channels > MaxChannels {
+				return nil, r.fail(ErrInvalidHeader, KindConnHeader, "channel count "+strconv.Itoa(ev.Channels))
+			}
+		case 3:
+			ev.Channels = MaxChannels
+		}
+		r.state = rsPacket
+		return ev, nil
+	}
+	cs := r.cs
+	nib := b >> 4
+	if cs != nil && cs.content && nib != nibContinue && nib != nibSwitchLow && nib != nibSwitch &&
+		nib != nibFastLow && nib != nibFast && nib != nibHeartbeat && nib != nibGoAway && nib != nibAbort {
+		return nil, r.fail(ErrUnexpected, nibKind[nib], "content on this channel awaits Continue")
+	}
+	switch nib {
+	case nibSwitchLow, nibSwitch:
+		ch := int(b & 15)
+		if nib == nibSwitch {
+			ch = ch<<8 | int(h[1])
+		}
+		if ch >= r.maxCh {
+			return nil, r.fail(ErrChannelRange, KindSwitchChannel, "channel "+strconv.Itoa(ch)+" at or above "+strconv.Itoa(r.maxCh))
+		}
+		r.cur = ch
+		r.cs = nil
+		if ch < len(r.chans) {
+			r.cs = r.chans[ch]
+		}
+		return r.newEvent(KindSwitchChannel), nil
+	case nibFastLow, nibFast:
+		ev := r.newEvent(KindFastReply)
+		if nib == nibFastLow {
+			ev.Code = int(b & 15)
+			ev.ID = UUID(h[1:17])
+		} else {
+			ev.Code = int(b&15)<<8 | int(h[1])
+			ev.ID = UUID(h[2:18])
+		}
+		return ev, nil
+	case nibHeartbeat:
+		return r.newEvent(KindHeartbeat), nil
+	case nibGoAway:
+		return r.newEvent(KindGoAway), nil
+	case nibAbort:
+		ev := r.newEvent(KindAbort)
+		if cs != nil && cs.busy {
+			ev.Aborted = true
+			r.release(cs)
+		}
+		return ev, nil
+	case nibMessage, nibResponse:
+		kind := KindMessage
+		if nib == nibResponse {
+			kind = KindResponse
+		}
+		if cs == nil {
+			cs = r.chanFor()
+		}
+		if cs.busy {
+			return nil, r.fail(ErrUnexpected, kind, "channel busy with a message in progress")
+		}
+		size := int(leUint(h[1:]))
+		cs.busy = true
+		cs.content = true
+		cs.resp = nib == nibResponse
+		cs.first = b
+		cs.offset = r.pktOff
+		cs.pktSize = size
+		cs.packets = 1
+		cs.cp.reset(cs.resp)
+		r.waiting++
+		r.pktKind = kind
+		r.pktSize = size
+		r.pktLeft = size
+		r.state = rsContent
+		if size == 0 {
+			r.state = rsPacket
+		}
+		return nil, nil
+	case nibContinue:
+		if cs == nil || !cs.content {
+			return nil, r.fail(ErrUnexpected, KindContinue, "no content in progress")
+		}
+		size := int(leUint(h[1:]))
+		cs.packets++
+		r.pktKind = KindContinue
+		r.pktSize = size
+		r.pktLeft = size
+		r.state = rsContent
+		if size == 0 {
+			r.state = rsPacket
+		}
+		if r.contEvents {
+			ev := r.newEvent(KindContinue)
+			ev.PacketSize = size
+			return ev, nil
+		}
+		return nil, nil
+	case nibData:
+		size := int(leUint(h[1:]))
+		if cs == nil || !cs.busy || cs.dataLeft == 0 {
+			return nil, r.fail(ErrUnexpected, KindData, "no data expected")
+		}
+		if uint64(size) > cs.dataLeft {
+			return nil, r.fail(ErrUnexpected, KindData, "data packet of "+strconv.Itoa(size)+" bytes, "+strconv.FormatUint(cs.dataLeft, 10)+" expected")
+		}
+		cs.dataLeft -= uint64(size)
+		return r.startPayload(KindData, size, 0)
+	case nibStream:
+		size := int(leUint(h[1:]))
+		if cs == nil || !cs.stream {
+			return nil, r.fail(ErrUnexpected, KindStream, "no stream open")
+		}
+		return r.startPayload(KindStream, size, 0)
+	case nibFile:
+		w := sizeWidth(b)
+		size := int(leUint(h[1 : 1+w]))
+		index := int(leUint(h[1+w:]))
+		if cs == nil || !cs.busy || cs.content || index >= len(cs.files) {
+			return nil, r.fail(ErrUnexpected, KindFile, "file index "+strconv.Itoa(index)+" not declared")
+		}
+		f := &cs.files[index]
+		if f.ended {
+			return nil, r.fail(ErrUnexpected, KindFile, "file "+strconv.Itoa(index)+" already ended")
+		}
+		if uint64(size) > f.left {
+			return nil, r.fail(ErrUnexpected, KindFile, "file packet of "+strconv.Itoa(size)+" bytes, "+strconv.FormatUint(f.left, 10)+" expected")
+		}
+		f.left -= uint64(size)
+		return r.startPayload(KindFile, size, index)
+	case nibFileEnd:
+		index := int(leUint(h[1:]))
+		if cs == nil || !cs.busy || cs.content || index >= len(cs.files) {
+			return nil, r.fail(ErrUnexpected, KindFileEnd, "file index "+strconv.Itoa(index)+" not declared")
+		}
+		f := &cs.files[index]
+		if f.ended {
+			return nil, r.fail(ErrUnexpected, KindFileEnd, "file "+strconv.Itoa(index)+" already ended")
+		}
+		if f.left != 0 {
+			return nil, r.fail(ErrUnexpected, KindFileEnd, "file "+strconv.Itoa(index)+" ended with "+strconv.FormatUint(f.left, 10)+" bytes missing")
+		}
+		f.ended = true
+		cs.open--
+		ev := r.newEvent(KindFileEnd)
+		ev.Index = index
+		r.checkDone(cs, ev)
+		return ev, nil
+	case nibStreamEnd:
+		if cs == nil || !cs.stream {
+			return nil, r.fail(ErrUnexpected, KindStreamEnd, "no stream open")
+		}
+		cs.stream = false
+		ev := r.newEvent(KindStreamEnd)
+		r.checkDone(cs, ev)
+		return ev, nil
+	}
+	// headerLen rejected nibble 15 already.
+	return nil, r.fail(ErrUnknownPacket, KindNone, "first byte "+hexByte(b))
+}
+
+var nibKind = [16]Kind{KindSwitchChannel, KindSwitchChannel, KindMessage, KindFastReply, KindFastReply, KindResponse,
+	KindContinue, KindStream, KindStreamEnd, KindAbort, KindHeartbeat, KindGoAway, KindFile, KindFileEnd, KindData, KindNone}
+
+// startPayload begins a payload packet; a zero-size one is reported at once.
+func (r *Reader) startPayload(kind Kind, size, index int) (*Event, error) {
+	r.pktKind = kind
+	r.pktSize = size
+	r.pktLeft = size
+	r.pktIndex = index
+	if size > 0 {
+		r.state = rsPayload
+		return nil, nil
+	}
+	ev := r.newEvent(kind)
+	ev.Index = index
+	ev.Last = true
+	ev.Payload = r.hdr[:0]
+	r.fillRemaining(ev)
+	r.checkDone(r.cs, ev)
+	return ev, nil
+}
+
+func (r *Reader) fillRemaining(ev *Event) {
+	switch ev.Kind {
+	case KindData:
+		ev.Remaining = r.cs.dataLeft + uint64(r.pktLeft)
+	case KindFile:
+		ev.Remaining = r.cs.files[r.pktIndex].left + uint64(r.pktLeft)
+	}
+}
+
+// checkDone marks ev Complete and releases the channel when its message has
+// everything.
+func (r *Reader) checkDone(cs *chanState, ev *Event) {
+	if cs.finished() {
+		ev.Complete = true
+		r.release(cs)
+	}
+}
+
+// release makes cs idle (message complete or aborted).
+func (r *Reader) release(cs *chanState) {
+	if cs.content {
+		r.waiting--
+	}
+	r.buffered -= len(cs.buf)
+	if cap(cs.buf) > 64<<10 {
+		cs.buf = nil
+	} else {
+		cs.buf = cs.buf[:0]
+	}
+	if cap(cs.files) > 1024 {
+		cs.files = nil
+	}
+	if cap(cs.cp.files) > 1024 {
+		cs.cp.files = nil
+	}
+	cs.busy = false
+	cs.content = false
+	cs.dataLeft = 0
+	cs.open = 0
+	cs.stream = false
+}
+
+// payloadBody hands out payload bytes of the packet in progress.
+func (r *Reader) payloadBody(p []byte) (int, *Event) {
+	take := min(r.pktLeft, len(p))
+	ev := r.newEvent(r.pktKind)
+	ev.Offset = r.pktOff
+	ev.Index = r.pktIndex
+	ev.PacketSize = r.pktSize
+	ev.PieceOffset = r.pktSize - r.pktLeft
+	ev.Payload = p[:take:take]
+	r.pktLeft -= take
+	r.fillRemaining(ev)
+	if r.pktLeft == 0 {
+		ev.Last = true
+		r.state = rsPacket
+		r.checkDone(r.cs, ev)
+	}
+	return take, ev
+}
+
+// contentBody takes content bytes of the Message/Response/Continue packet in
+// progress.
+func (r *Reader) contentBody(p []byte) (int, *Event, error) {
+	cs := r.cs
+	take := min(r.pktLeft, len(p))
+	var b []byte
+	if len(cs.buf) == 0 && cs.cp.pos == 0 && take == r.pktLeft {
+		// Hot path: the whole packet is here; parse in place.
+		b = p[:take]
+	} else {
+		if r.buffered+take > r.maxBuf {
+			return 0, nil, r.fail(ErrLimit, r.pktKind, "split content above the buffer limit "+strconv.Itoa(r.maxBuf))
+		}
+		cs.buf = append(cs.buf, p[:take]...)
+		r.buffered += take
+		b = cs.buf
+	}
+	r.pktLeft -= take
+	if r.pktLeft == 0 {
+		r.state = rsPacket
+	}
+	done, e := cs.cp.feed(b, r)
+	if e != nil {
+		return 0, nil, r.fail(e.class, r.pktKind, e.detail)
+	}
+	if !done {
+		if len(cs.buf) == 0 && take > 0 {
+			// Content continues in a later packet: keep these bytes.
+			if r.buffered+take > r.maxBuf {
+				return 0, nil, r.fail(ErrLimit, r.pktKind, "split content above the buffer limit "+strconv.Itoa(r.maxBuf))
+			}
+			cs.buf = append(cs.buf, b...)
+			r.buffered += take
+		}
+		return take, nil, nil
+	}
+	if cs.cp.pos != len(b) || r.pktLeft != 0 {
+		return 0, nil, r.fail(ErrMalformed, r.pktKind, "packet longer than its content ("+strconv.Itoa(cs.cp.pos)+" bytes)")
+	}
+	return take, r.contentEvent(cs, b), nil
+}
+
+// contentEvent reports complete content b and moves the channel to its
+// payload phase.
+func (r *Reader) contentEvent(cs *chanState, b []byte) *Event {
+	cp := &cs.cp
+	kind := KindMessage
+	if cs.resp {
+		kind = KindResponse
+	}
+	ev := r.newEvent(kind)
+	ev.Offset = cs.offset
+	ev.First = cs.first
+	ev.PacketSize = cs.pktSize
+	ev.ContentPackets = cs.packets
+	ev.ID = cp.id
+	ev.ParentID = cp.parent
+	ev.Expects = cs.first&1 != 0
+	ev.HasStream = cs.first&2 != 0
+	ev.ContentFlags = cp.flags
+	ev.DataSize = cp.dataSize
+	ev.FilesCount = cp.count
+	ev.TotalFilesSize = cp.total
+	if !cs.resp {
+		ev.Action = b[cp.actOff : cp.actOff+cp.actLen : cp.actOff+cp.actLen]
+	}
+	cs.content = false
+	r.waiting--
+	cs.dataLeft = cp.dataSize
+	cs.stream = ev.HasStream
+	cs.files = cs.files[:0]
+	for _, f := range cp.files {
+		ev.Files = append(ev.Files, FileInfo{Name: b[f.off : f.off+f.n : f.off+f.n], Size: f.size})
+		cs.files = append(cs.files, fileState{left: f.size})
+	}
+	cs.open = len(cp.files)
+	// The buffered bytes stay valid for this event (until the next call).
+	r.buffered -= len(cs.buf)
+	cs.buf = cs.buf[:0]
+	if cs.finished() {
+		ev.Complete = true
+		r.release(cs)
+	}
+	return ev
 }
 
 // Finish reports whether the input may end here: it returns a *ProtocolError
 // of class ErrTruncated when the stream ended inside a packet or inside
-// Message/Response content that awaits Continue (or before the connection
-// header is complete, when one is expected and any byte of it arrived), and
-// the sticky error if Next failed. Messages whose payload or stream did not
-// complete are not an error here; see Busy.
-func (r *Reader) Finish() error { return errNotImplemented }
+// Message/Response content that awaits Continue (or inside the connection
+// header), and the sticky error if Next failed. Messages whose payload or
+// stream did not complete are not an error here; see Busy.
+func (r *Reader) Finish() error {
+	if r.err != nil {
+		return r.err
+	}
+	switch {
+	case r.hlen > 0:
+		return r.truncated("inside a packet header")
+	case r.state == rsContent || r.state == rsPayload:
+		return r.truncated("inside a " + r.pktKind.String() + " packet")
+	case r.waiting > 0:
+		for ch, cs := range r.chans {
+			if cs != nil && cs.content {
+				r.pktOff = cs.offset
+				r.cur = ch
+				return r.fail(ErrTruncated, kindOf(cs), "content incomplete")
+			}
+		}
+	}
+	return nil
+}
+
+func kindOf(cs *chanState) Kind {
+	if cs.resp {
+		return KindResponse
+	}
+	return KindMessage
+}
+
+func (r *Reader) truncated(detail string) error {
+	kind := r.pktKind
+	if r.hlen > 0 {
+		kind = nibKind[r.hdr[0]>>4]
+		if r.state == rsHeader {
+			kind = KindConnHeader
+		}
+	}
+	return r.fail(ErrTruncated, kind, detail)
+}
 
 // Offset returns the number of bytes consumed so far.
 func (r *Reader) Offset() int64 { return r.off }
 
 // Channel returns the current channel (the last switch's target, 0 at first).
-func (r *Reader) Channel() int { return 0 }
+func (r *Reader) Channel() int { return r.cur }
 
 // Busy reports whether a Message/Response is in progress on channel ch.
-func (r *Reader) Busy(ch int) bool { return false }
+func (r *Reader) Busy(ch int) bool {
+	return ch >= 0 && ch < len(r.chans) && r.chans[ch] != nil && r.chans[ch].busy
+}
 
 // Buffered returns the bytes the Reader holds copied: split content over
 // all channels, plus a partial packet header. It never exceeds
-// MaxContentBuffer plus a few dozen bytes.
-func (r *Reader) Buffered() int { return 0 }
-
-var errNotImplemented = &ProtocolError{Class: ErrUnexpected, Detail: "reader not implemented yet"}
+// MaxContentBuffer plus 24.
+func (r *Reader) Buffered() int { return r.buffered + r.hlen }
