@@ -2,3 +2,8 @@
 // registers each suite with the competitors registry. Adapter authors add their
 // package here.
 package all
+
+import (
+	// Raw TCP (limit).
+	_ "github.com/sockety-harness/sockety-harness/competitors/rawtcp"
+)

@@ -1,0 +1,196 @@
+package rawtcp
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sockety-harness/sockety-harness/competitors"
+)
+
+// readBuf is the read buffer of a connection (server and client).
+const readBuf = 64 << 10
+
+// server handles every frame inline in the connection's read loop (no
+// goroutine per message); replies go through the connection's write loop.
+type server struct {
+	cfg competitors.ServerConfig
+	ln  net.Listener
+
+	messages, bytes, verifyErrs atomic.Uint64
+
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	closed bool
+	wg     sync.WaitGroup
+}
+
+var codeReply = []byte{codeAccept}
+
+func newServer(ctx context.Context, cfg competitors.ServerConfig) (*server, error) {
+	ln, err := competitors.Listen(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("rawtcp: %w", err)
+	}
+	s := &server{cfg: cfg, ln: ln, conns: map[net.Conn]struct{}{}}
+	s.wg.Add(1)
+	go s.accept()
+	return s, nil
+}
+
+func (s *server) Addr() string { return s.ln.Addr().String() }
+
+func (s *server) Counters() competitors.ServerCounters {
+	return competitors.ServerCounters{
+		Messages: s.messages.Load(), Bytes: s.bytes.Load(), VerifyErrors: s.verifyErrs.Load(),
+	}
+}
+
+func (s *server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	for c := range s.conns {
+		_ = c.Close()
+	}
+	s.mu.Unlock()
+	err := s.ln.Close()
+	s.wg.Wait()
+	if err != nil && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("rawtcp: close: %w", err)
+	}
+	return nil
+}
+
+func (s *server) accept() {
+	defer s.wg.Done()
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			return
+		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			_ = c.Close()
+			return
+		}
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go s.serve(c)
+	}
+}
+
+// echoPool recycles echo buffers between the read loop and the write loop.
+var echoPool sync.Pool
+
+func (s *server) serve(c net.Conn) {
+	defer s.wg.Done()
+	w := newWriter(c)
+	defer func() {
+		_ = c.Close()
+		w.close(errClosed)
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+	}()
+	r := bufio.NewReaderSize(c, readBuf)
+	var hdr [hdrLen]byte
+	for {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			return
+		}
+		kind, id, n, err := parseHeader(hdr[:])
+		if err != nil {
+			return // a malformed frame ends the connection
+		}
+		if s.cfg.Delay > 0 {
+			time.Sleep(s.cfg.Delay)
+		}
+		switch kind {
+		case kindHeartbeat, kindOneWay:
+			if _, err := r.Discard(n); err != nil {
+				return
+			}
+			s.messages.Add(1)
+		case kindFast, kindRegular:
+			if _, err := r.Discard(n); err != nil {
+				return
+			}
+			s.messages.Add(1)
+			var e entry
+			if kind == kindFast {
+				putHeader(&e.hdr, kindCode, id, len(codeReply))
+				e.payload = codeReply
+			} else {
+				putHeader(&e.hdr, kindResponse, id, 0)
+			}
+			if _, err := w.send(e, false); err != nil {
+				return
+			}
+		case kindData:
+			if err := s.readData(r, n); err != nil {
+				return
+			}
+			s.messages.Add(1)
+		case kindEcho:
+			var buf []byte
+			if p, ok := echoPool.Get().(*[]byte); ok && cap(*p) >= n {
+				buf = (*p)[:n]
+			} else {
+				buf = make([]byte, n)
+			}
+			if _, err := io.ReadFull(r, buf); err != nil {
+				s.countShort(n)
+				return
+			}
+			s.bytes.Add(uint64(n))
+			if s.cfg.Verify && !s.cfg.Payloads.Match(0, buf) {
+				s.verifyErrs.Add(1)
+			}
+			s.messages.Add(1)
+			e := entry{payload: buf, release: func() { echoPool.Put(&buf) }}
+			putHeader(&e.hdr, kindEchoReply, id, n)
+			if _, err := w.send(e, false); err != nil {
+				return
+			}
+		default:
+			return // replies are not expected from a client
+		}
+	}
+}
+
+// readData reads a data payload straight from the read buffer, counting and
+// (with Verify) checking every chunk against the run's payload stream; a
+// payload counts at most one verify error.
+func (s *server) readData(r *bufio.Reader, n int) error {
+	verify := s.cfg.Verify
+	for off := 0; off < n; {
+		chunk, err := r.Peek(min(n-off, r.Size()))
+		if len(chunk) == 0 {
+			s.countShort(n)
+			return err
+		}
+		if verify && !s.cfg.Payloads.Match(off, chunk) {
+			s.verifyErrs.Add(1)
+			verify = false
+		}
+		_, _ = r.Discard(len(chunk))
+		off += len(chunk)
+		s.bytes.Add(uint64(len(chunk)))
+	}
+	return nil
+}
+
+// countShort records a payload the peer ended before its declared length.
+func (s *server) countShort(int) {
+	if s.cfg.Verify {
+		s.verifyErrs.Add(1)
+	}
+}

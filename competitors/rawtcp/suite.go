@@ -1,0 +1,65 @@
+// Package rawtcp is the "Raw TCP (limit)" suite: the floor any protocol over
+// TCP pays. Frames are a 9-byte header (kind, 4-byte id, 4-byte length) and a
+// payload; each connection has one write loop that coalesces the frames of
+// many goroutines into one writev, and one read loop. Requests are matched to
+// replies by id and nothing else is multiplexed: a 4 MiB frame delays every
+// frame queued behind it.
+//
+// When an operation is done:
+//   - Heartbeat, No response, data (memory and FS): when the writev that
+//     carried the frame returned, i.e. handed to the kernel;
+//   - Short response: when the 1-byte code reply was read;
+//   - Regular response: when the empty reply was read;
+//   - Stream echo: when the whole echoed payload was read (and compared with
+//     Verify).
+package rawtcp
+
+import (
+	"context"
+
+	"github.com/sockety-harness/sockety-harness/competitors"
+	"github.com/sockety-harness/sockety-harness/scenarios"
+)
+
+// Name is the suite's display name.
+const Name = "Raw TCP (limit)"
+
+// Suite is the raw TCP suite.
+type Suite struct{}
+
+func init() { competitors.Register(Suite{}) }
+
+// Name returns "Raw TCP (limit)".
+func (Suite) Name() string { return Name }
+
+// SharedPort is true: connections are independent, any server process may
+// take any of them.
+func (Suite) SharedPort() bool { return true }
+
+// UsesTLS is false: the limit is plain TCP.
+func (Suite) UsesTLS() bool { return false }
+
+// Benchmarks lists the scenario shapes the frames can carry, under the
+// catalogue's names.
+func (Suite) Benchmarks() []competitors.Benchmark {
+	var out []competitors.Benchmark
+	for _, id := range []string{
+		scenarios.IDHeartbeat, scenarios.IDNoResponse, scenarios.IDShortResponse, scenarios.IDRegularResponse,
+		scenarios.IDData1MBMemory, scenarios.IDData4MBMemory, scenarios.IDData1MBFS,
+		scenarios.IDStreamEcho64K, scenarios.IDMixed,
+	} {
+		sc, _ := scenarios.ByID(id)
+		out = append(out, competitors.Benchmark{Name: sc.Name, Scenario: sc})
+	}
+	return out
+}
+
+// NewServer starts a raw TCP server.
+func (Suite) NewServer(ctx context.Context, cfg competitors.ServerConfig) (competitors.Server, error) {
+	return newServer(ctx, cfg)
+}
+
+// NewClient dials cfg.Connections connections.
+func (Suite) NewClient(ctx context.Context, cfg competitors.ClientConfig) (competitors.Client, error) {
+	return newClient(ctx, cfg)
+}
