@@ -600,11 +600,13 @@ func otherCount(edges map[*proc]edge, j int) int64 {
 }
 
 // latencyOf builds latency figures: exact min/mean/max, histogram percentiles.
+// Percentiles are clamped into [min, max]: a histogram bucket's upper edge can
+// lie past the exact maximum.
 func latencyOf(h *hdrhistogram.Histogram, minNs, meanNs, maxNs int64) Latency {
+	q := func(p float64) int64 { return min(max(h.ValueAtQuantile(p), minNs), maxNs) }
 	return Latency{
 		MinNs: minNs, MeanNs: meanNs, MaxNs: maxNs,
-		P50Ns: h.ValueAtQuantile(50), P90Ns: h.ValueAtQuantile(90),
-		P99Ns: h.ValueAtQuantile(99), P999Ns: h.ValueAtQuantile(99.9),
+		P50Ns: q(50), P90Ns: q(90), P99Ns: q(99), P999Ns: q(99.9),
 	}
 }
 
