@@ -2,6 +2,7 @@ package wire
 
 import (
 	"strconv"
+	"unicode/utf8"
 )
 
 // ReaderOptions configure a Reader. Zero fields take the documented defaults.
@@ -113,6 +114,7 @@ const (
 	rsPacket         // between packets (r.hlen bytes of a header buffered)
 	rsContent        // inside the content of a Message/Response/Continue
 	rsPayload        // inside the payload of a Data/Stream/File packet
+	rsFailed         // r.err is set
 )
 
 // fileState is the progress of one file of a message in progress.
@@ -214,6 +216,7 @@ func NewReader(opts ReaderOptions) *Reader {
 
 func (r *Reader) fail(class error, kind Kind, detail string) error {
 	r.err = &ProtocolError{Class: class, Offset: r.pktOff, Channel: r.cur, Packet: kind, Detail: detail}
+	r.state = rsFailed
 	return r.err
 }
 
@@ -233,6 +236,31 @@ func (r *Reader) headerLen(b byte) (int, error) {
 		}
 		return [4]int{1, 2, 3, 1}[b&3], nil
 	}
+	if l := hdrLenTab[b]; l > 0 {
+		return int(l), nil
+	}
+	return r.badFirstByte(b)
+}
+
+// hdrLenTab holds the fixed header length of every valid first byte, 0 for
+// invalid ones.
+var hdrLenTab = func() (t [256]int8) {
+	r := &Reader{state: rsPacket}
+	for i := range t {
+		if n, err := r.firstByteSlow(byte(i)); err == nil {
+			t[i] = int8(n)
+		}
+	}
+	return t
+}()
+
+// badFirstByte classifies an invalid first byte (and fails the reader).
+func (r *Reader) badFirstByte(b byte) (int, error) {
+	return r.firstByteSlow(b)
+}
+
+// firstByteSlow validates a packet's first byte and returns its header length.
+func (r *Reader) firstByteSlow(b byte) (int, error) {
 	switch b >> 4 {
 	case nibSwitchLow:
 		return 1, nil
@@ -293,6 +321,166 @@ func hexByte(b byte) string {
 // until the next call; Payload, and Action and names of content that arrived
 // whole, point into p.
 func (r *Reader) Next(p []byte) (n int, ev *Event, err error) {
+	// Fast paths for whole small packets between packets: Heartbeat, Fast
+	// Reply and a Message/Response with no files that fits in p.
+	if r.state == rsPacket && r.hlen == 0 && len(p) > 0 {
+		b := p[0]
+		switch b >> 4 {
+		case nibHeartbeat:
+			if b == ByteHeartbeat && (r.cs == nil || !r.cs.content) {
+				r.pktOff = r.off
+				r.pktFirst = b
+				r.off++
+				return 1, r.newEvent(KindHeartbeat), nil
+			}
+		case nibFastLow:
+			if len(p) >= 17 && (r.cs == nil || !r.cs.content) {
+				r.pktOff = r.off
+				r.pktFirst = b
+				ev := r.newEvent(KindFastReply)
+				ev.Code = int(b & 15)
+				ev.ID = UUID(p[1:17])
+				r.off += 17
+				return 17, ev, nil
+			}
+		case nibMessage, nibResponse:
+			if n, ev := r.fastContent(p); ev != nil {
+				return n, ev, nil
+			}
+		}
+	}
+	return r.next(p)
+}
+
+// fastContent decodes a whole Message/Response without files from p, with
+// its channel idle. It returns a nil event when the packet needs the general
+// path (split, files, limits, errors).
+func (r *Reader) fastContent(p []byte) (int, *Event) {
+	b := p[0]
+	w := sizeWidth(b)
+	if len(p) < 1+w {
+		return 0, nil
+	}
+	var size int
+	if w == 1 {
+		size = int(p[1])
+	} else {
+		size = int(leUint(p[1 : 1+w]))
+	}
+	end := 1 + w + size
+	if end > len(p) || size < 1 {
+		return 0, nil
+	}
+	c := p[1+w : end]
+	flags := c[0]
+	if flags&0x30 != 0 {
+		return 0, nil
+	}
+	cs := r.cs
+	if cs != nil && (cs.busy || cs.content) {
+		return 0, nil
+	}
+	resp := b>>4 == nibResponse
+	var pos, actOff, actLen int
+	if resp {
+		pos = 33
+	} else {
+		pos = 17
+		if len(c) < 18 {
+			return 0, nil
+		}
+		if flags&2 == 0 {
+			actLen = int(c[17])
+			pos = 18
+		} else {
+			if len(c) < 19 {
+				return 0, nil
+			}
+			actLen = int(c[17]) | int(c[18])<<8
+			pos = 19
+		}
+		actOff = pos
+		pos += actLen
+	}
+	dw := dataSizeWidth[flags>>6]
+	if pos+dw != len(c) || actLen > r.maxAction {
+		return 0, nil
+	}
+	var action []byte
+	if !resp {
+		action = c[actOff : actOff+actLen : actOff+actLen]
+		for _, ch := range action {
+			if ch >= 0x80 {
+				if !utf8.Valid(action) {
+					return 0, nil
+				}
+				break
+			}
+		}
+	}
+	var dataSize uint64
+	if dw > 0 {
+		dataSize = leUint(c[pos:])
+	}
+	r.pktOff = r.off
+	r.pktFirst = b
+	kind := KindMessage
+	if resp {
+		kind = KindResponse
+	}
+	ev := &r.ev
+	switch ev.Kind {
+	case KindNone, KindHeartbeat, KindGoAway, KindSwitchChannel, KindStreamEnd, KindMessage, KindResponse:
+		// Nothing to clear beyond the fields set below.
+		ev.Kind = kind
+		ev.Offset = r.pktOff
+		ev.Channel = r.cur
+		ev.First = b
+		ev.Complete = false
+		ev.Files = ev.Files[:0]
+		ev.FilesCount = 0
+		ev.TotalFilesSize = 0
+	default:
+		ev = r.newEvent(kind)
+	}
+	if resp {
+		ev.ParentID = UUID(c[1:17])
+		ev.ID = UUID(c[17:33])
+		ev.Action = nil
+	} else {
+		ev.ParentID = UUID{}
+		ev.ID = UUID(c[1:17])
+		ev.Action = action
+	}
+	ev.Expects = b&1 != 0
+	ev.HasStream = b&2 != 0
+	ev.ContentFlags = flags
+	ev.DataSize = dataSize
+	ev.PacketSize = size
+	ev.ContentPackets = 1
+	if dataSize == 0 && !ev.HasStream {
+		ev.Complete = true
+	} else {
+		if cs == nil {
+			cs = r.chanFor()
+		}
+		cs.busy = true
+		cs.resp = resp
+		cs.first = b
+		cs.offset = r.pktOff
+		cs.pktSize = size
+		cs.packets = 1
+		cs.dataLeft = dataSize
+		cs.stream = ev.HasStream
+		cs.files = cs.files[:0]
+		cs.open = 0
+	}
+	r.off += int64(end)
+	return end, ev
+}
+
+// next is the general path of Next.
+func (r *Reader) next(p []byte) (n int, ev *Event, err error) {
 	if r.err != nil {
 		return 0, nil, r.err
 	}
@@ -355,11 +543,51 @@ func (r *Reader) Next(p []byte) (n int, ev *Event, err error) {
 	return n, ev, nil
 }
 
-// newEvent resets the event for a packet of kind.
+// newEvent resets the event for a packet of kind. Only the fields the
+// previous event's kind may have set are cleared: zeroing the whole struct
+// (with its pointer fields) costs more than decoding a small packet.
 func (r *Reader) newEvent(kind Kind) *Event {
-	files := r.ev.Files[:0]
-	r.ev = Event{Kind: kind, Offset: r.pktOff, Channel: r.cur, First: r.pktFirst, Files: files}
-	return &r.ev
+	ev := &r.ev
+	switch ev.Kind {
+	case KindNone, KindHeartbeat, KindGoAway, KindSwitchChannel, KindStreamEnd:
+	case KindMessage, KindResponse:
+		ev.ID = UUID{}
+		ev.ParentID = UUID{}
+		ev.Action = nil
+		ev.Expects = false
+		ev.HasStream = false
+		ev.ContentFlags = 0
+		ev.DataSize = 0
+		ev.FilesCount = 0
+		ev.TotalFilesSize = 0
+		ev.Files = ev.Files[:0]
+		ev.ContentPackets = 0
+		ev.PacketSize = 0
+	case KindFastReply:
+		ev.ID = UUID{}
+		ev.Code = 0
+	case KindConnHeader:
+		ev.Channels = 0
+	case KindContinue:
+		ev.PacketSize = 0
+	case KindFileEnd:
+		ev.Index = 0
+	case KindAbort:
+		ev.Aborted = false
+	default: // payload kinds
+		ev.Index = 0
+		ev.PacketSize = 0
+		ev.Payload = nil
+		ev.PieceOffset = 0
+		ev.Last = false
+		ev.Remaining = 0
+	}
+	ev.Kind = kind
+	ev.Offset = r.pktOff
+	ev.Channel = r.cur
+	ev.First = r.pktFirst
+	ev.Complete = false
+	return ev
 }
 
 // chanFor returns the state of the current channel, allocating it.
