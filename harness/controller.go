@@ -14,6 +14,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/sockety-harness/sockety-harness/competitors"
+	"github.com/sockety-harness/sockety-harness/competitors/tlsutil"
 	"github.com/sockety-harness/sockety-harness/scenarios"
 )
 
@@ -98,7 +99,7 @@ func (c *Controller) suiteTLS(s competitors.Suite) (*competitors.TLS, error) {
 	if !ok || !ts.UsesTLS() {
 		return nil, nil
 	}
-	c.tlsOnce.Do(func() { c.tls, c.tlsErr = SelfSignedTLS() })
+	c.tlsOnce.Do(func() { c.tls, c.tlsErr = tlsutil.SelfSigned() })
 	return c.tls, c.tlsErr
 }
 
@@ -336,11 +337,16 @@ func (c *Controller) measure(ctx context.Context, label string, st *benchState) 
 		wait(c.Opt.Warming, nil)
 	}
 	st.markA = c.markAll(ctx, st)
-	running := func(el time.Duration) {
-		c.status(label, fmt.Sprintf("Running %.1fs/%s", el.Seconds(), shortDuration(c.Opt.Duration)))
+	if c.Status.Live() {
+		running := func(el time.Duration) {
+			c.status(label, fmt.Sprintf("Running %.1fs/%s", el.Seconds(), shortDuration(c.Opt.Duration)))
+		}
+		running(0)
+		wait(c.Opt.Duration, running)
+	} else {
+		c.status(label, fmt.Sprintf("Running for %s...", shortDuration(c.Opt.Duration)))
+		wait(c.Opt.Duration, nil)
 	}
-	running(0)
-	wait(c.Opt.Duration, running)
 	st.markB = c.markAll(ctx, st)
 }
 

@@ -58,6 +58,9 @@ func (s *Status) Set(label, msg string) {
 	fmt.Fprintln(s.w, line)
 }
 
+// Live reports whether the status is a redrawn terminal line.
+func (s *Status) Live() bool { return s != nil && s.live }
+
 // Clear removes the live line.
 func (s *Status) Clear() {
 	s.mu.Lock()

@@ -70,8 +70,10 @@ func RowName(r Result) string {
 }
 
 // WriteSuiteTable prints one suite's table with the Node.js benchmark's
-// columns plus percentiles and "delivered" (server-received operations per
-// second for one-way rows), then notes on errors and failures.
+// columns plus percentiles, "delivered" (server-received operations per
+// second for one-way rows) and the client workers' CPU time per operation
+// (µs/op, all client workers' CPU over all their operations), then notes on
+// errors and failures.
 func WriteSuiteTable(w io.Writer, suite string, results []Result, o TableOptions) {
 	paint := func(code, s string) string {
 		if o.Color && s != "" {
@@ -88,8 +90,7 @@ func WriteSuiteTable(w io.Writer, suite string, results []Result, o TableOptions
 		header = append(header, "of target")
 	}
 	header = append(header, "delivered", "min", "avg", "p50", "p99", "p99.9", "max",
-		"usr", "sys", "u+s", "usr", "sys", "u+s")
-	cpuCol := len(header) - 6
+		"usr", "sys", "u+s", "µs/op", "usr", "sys", "u+s")
 
 	var buf bytes.Buffer
 	t := tablewriter.NewWriter(&buf)
@@ -155,6 +156,11 @@ func WriteSuiteTable(w io.Writer, suite string, results []Result, o TableOptions
 			row = append(row, "-", "-", "-", "-", "-", "-")
 		}
 		row = append(row, cpuCells(r.CPU.Client)...)
+		if r.CPU.ClientNsPerOp > 0 {
+			row = append(row, formatFixed(r.CPU.ClientNsPerOp/1e3))
+		} else {
+			row = append(row, "n/a")
+		}
 		row = append(row, cpuCells(r.CPU.Server)...)
 		t.Append(row)
 		if r.Errors > 0 {
@@ -211,7 +217,6 @@ func WriteSuiteTable(w io.Writer, suite string, results []Result, o TableOptions
 	for _, n := range notes {
 		fmt.Fprintln(w, paint(ansiRed, n))
 	}
-	_ = cpuCol
 }
 
 // cellStart returns the rune index (plus the leading space) where the n-th
