@@ -4,6 +4,8 @@
 package all
 
 import (
+	// HTTP/1 and HTTPS/1.
+	_ "github.com/sockety-harness/sockety-harness/competitors/http1"
 	// Raw TCP (limit).
 	_ "github.com/sockety-harness/sockety-harness/competitors/rawtcp"
 )

@@ -1,0 +1,225 @@
+package http1
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"github.com/sockety-harness/sockety-harness/competitors"
+	"github.com/sockety-harness/sockety-harness/competitors/tlsutil"
+	"github.com/sockety-harness/sockety-harness/scenarios"
+)
+
+// bufSize is the transport's read and write buffer. net/http's default is
+// 4 KiB; users who upload megabytes raise it so that a body goes out in
+// fewer, larger writes.
+const bufSize = 64 << 10
+
+type client struct {
+	cfg   competitors.ClientConfig
+	tr    *http.Transport
+	hc    *http.Client
+	base  string
+	dials atomic.Int64
+}
+
+func newClient(ctx context.Context, cfg competitors.ClientConfig, useTLS bool) (*client, error) {
+	n := max(cfg.Connections, 1)
+	c := &client{cfg: cfg}
+	var d net.Dialer
+	c.tr = &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c.dials.Add(1)
+			return d.DialContext(ctx, network, addr)
+		},
+		// Exactly n keep-alive connections: never more at once, and all of
+		// them kept when idle. Requests beyond n wait for a free connection
+		// (HTTP/1.1 has one request in flight per connection).
+		MaxConnsPerHost:     n,
+		MaxIdleConnsPerHost: n,
+		MaxIdleConns:        n,
+		IdleConnTimeout:     0, // never drop idle connections mid-run
+		DisableCompression:  true,
+		ReadBufferSize:      bufSize,
+		WriteBufferSize:     bufSize,
+		// A non-nil empty map disables HTTP/2 over TLS: HTTPS/1 is HTTP/1.1.
+		TLSNextProto:      map[string]func(string, *tls.Conn) http.RoundTripper{},
+		ForceAttemptHTTP2: false,
+	}
+	scheme := "http"
+	if useTLS {
+		tcfg, err := tlsutil.ClientFor(cfg.TLS, cfg.Addr, "http/1.1")
+		if err != nil {
+			return nil, fmt.Errorf("http1: %w", err)
+		}
+		c.tr.TLSClientConfig = tcfg
+		scheme = "https"
+	}
+	c.hc = &http.Client{Transport: c.tr}
+	c.base = scheme + "://" + cfg.Addr
+	if err := c.open(ctx, n); err != nil {
+		c.tr.CloseIdleConnections()
+		return nil, err
+	}
+	return c, nil
+}
+
+// open makes the transport dial exactly n connections: n concurrent
+// requests each hold their connection (their bodies stay unread) until all
+// n have answered, so none can reuse another's connection.
+func (c *client) open(ctx context.Context, n int) error {
+	resps := make([]*http.Response, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+PathPing, nil)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			resps[i], errs[i] = c.hc.Do(req)
+		}()
+	}
+	wg.Wait()
+	for _, r := range resps {
+		if r != nil {
+			_, _ = io.Copy(io.Discard, r.Body)
+			_ = r.Body.Close()
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("http1: open %d connections to %s: %w", n, c.cfg.Addr, err)
+	}
+	if d := c.dials.Load(); d != int64(n) {
+		return fmt.Errorf("http1: opened %d connections, want %d", d, n)
+	}
+	return nil
+}
+
+func (c *client) Close() error {
+	c.tr.CloseIdleConnections()
+	return nil
+}
+
+// ErrStatus reports an unexpected HTTP status.
+var ErrStatus = errors.New("http1: unexpected status")
+
+// do sends one request and reads the whole response body into into (when
+// not nil, up to its capacity) or discards it. It returns the body length.
+func (c *client) do(ctx context.Context, method, path string, body io.Reader, size int64, into []byte) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return 0, fmt.Errorf("http1: request: %w", err)
+	}
+	if body != nil {
+		req.ContentLength = size
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("http1: %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	var n int
+	if into != nil {
+		n, err = io.ReadFull(resp.Body, into[:cap(into)])
+		if err == io.ErrUnexpectedEOF {
+			err = nil
+		}
+		if err == nil {
+			var extra int64
+			extra, err = io.Copy(io.Discard, resp.Body)
+			n += int(extra)
+		}
+	} else {
+		var m int64
+		m, err = io.Copy(io.Discard, resp.Body)
+		n = int(m)
+	}
+	if err != nil {
+		return n, fmt.Errorf("http1: %s %s: read response: %w", method, path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return n, fmt.Errorf("%w %d for %s %s", ErrStatus, resp.StatusCode, method, path)
+	}
+	return n, nil
+}
+
+func (c *client) Prepare(_ context.Context, b competitors.Benchmark) (competitors.Op, error) {
+	sc := b.Scenario
+	switch sc.Kind {
+	case scenarios.FastReply:
+		return func(ctx context.Context) error {
+			_, err := c.do(ctx, http.MethodGet, PathFast, nil, 0, nil)
+			return err
+		}, nil
+	case scenarios.Regular:
+		pool := sync.Pool{New: func() any { b := make([]byte, 0, 16); return &b }}
+		return func(ctx context.Context) error {
+			bp := pool.Get().(*[]byte)
+			defer pool.Put(bp)
+			n, err := c.do(ctx, http.MethodGet, PathPing, nil, 0, *bp)
+			if err != nil {
+				return err
+			}
+			if n > cap(*bp) {
+				return fmt.Errorf("http1: regular response of %d bytes", n)
+			}
+			if c.cfg.Verify {
+				return CheckPong((*bp)[:n])
+			}
+			return nil
+		}, nil
+	case scenarios.Data, scenarios.File:
+		size := int64(sc.Size)
+		if sc.Source == scenarios.FS {
+			path, err := c.cfg.Payloads.Path(sc.Size)
+			if err != nil {
+				return nil, fmt.Errorf("http1: %w", err)
+			}
+			return func(ctx context.Context) error {
+				f, err := os.Open(path)
+				if err != nil {
+					return fmt.Errorf("http1: open payload: %w", err)
+				}
+				// The transport closes the body (the file) once sent.
+				_, err = c.do(ctx, http.MethodPost, PathData, f, size, nil)
+				return err
+			}, nil
+		}
+		payload := c.cfg.Payloads.Bytes(sc.Size)
+		return func(ctx context.Context) error {
+			_, err := c.do(ctx, http.MethodPost, PathData, bytes.NewReader(payload), size, nil)
+			return err
+		}, nil
+	case scenarios.StreamEcho:
+		payload := c.cfg.Payloads.Bytes(sc.Size)
+		pool := sync.Pool{New: func() any { b := make([]byte, 0, len(payload)); return &b }}
+		return func(ctx context.Context) error {
+			bp := pool.Get().(*[]byte)
+			defer pool.Put(bp)
+			n, err := c.do(ctx, http.MethodPost, PathEcho, bytes.NewReader(payload), int64(len(payload)), *bp)
+			if err != nil {
+				return err
+			}
+			if n != len(payload) {
+				return fmt.Errorf("http1: echo of %d bytes, sent %d", n, len(payload))
+			}
+			if c.cfg.Verify && !bytes.Equal((*bp)[:n], payload) {
+				return errors.New("http1: echo differs from what was sent")
+			}
+			return nil
+		}, nil
+	}
+	return nil, fmt.Errorf("http1: scenario %q is not supported", sc.ID)
+}
