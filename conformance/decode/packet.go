@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 )
 
 // Packet types of the canonical form, as written in the vector files.
@@ -201,7 +200,7 @@ func (p Packet) Equal(q Packet) bool {
 // Summary describes one Message or Response of a decoded stream: what it
 // declared, what arrived, and whether it is complete.
 type Summary struct {
-	Type      string `json:"type"` // "message" or "response"
+	Type      string `json:"summary"` // "message" or "response"
 	Channel   int    `json:"channel"`
 	ID        string `json:"id"`
 	RequestID string `json:"requestId,omitempty"`
@@ -241,16 +240,4 @@ func (s *Summary) updateComplete() {
 		c = c && s.StreamEnded
 	}
 	s.Complete = c
-}
-
-// describe is a short human description of a summary, for the tool.
-func (s *Summary) describe() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s on channel %d", s.Type, s.ID, s.Channel)
-	if s.Complete {
-		b.WriteString(": complete")
-	} else {
-		b.WriteString(": incomplete")
-	}
-	return b.String()
 }

@@ -25,19 +25,9 @@ const (
 	MaxFileSize = 8 << 20
 )
 
-// Error classes a reader must report for invalid vectors. They map one to
-// one onto the sentinel errors of sockety/wire (see ErrorClass in run.go).
-var ErrorClasses = []string{
-	"invalid-header",
-	"unknown-packet",
-	"reserved-bits",
-	"channel-range",
-	"malformed",
-	"unexpected-packet",
-	"limit",
-	"truncated",
-	"invalid-utf8",
-}
+// ErrorClasses are the error classes a reader must report for invalid
+// vectors; each maps onto one sentinel error of sockety/wire (ErrorClass).
+var ErrorClasses = decode.ErrorClasses
 
 // ErrFormat is wrapped by every error about a malformed vector file.
 var ErrFormat = errors.New("malformed vector file")

@@ -11,33 +11,12 @@ import (
 	"github.com/sockety-harness/sockety-harness/sockety/wire"
 )
 
-// classErrors maps the error classes of the vector files to the sentinel
-// errors of sockety/wire.
-var classErrors = map[string]error{
-	"invalid-header":    wire.ErrInvalidHeader,
-	"unknown-packet":    wire.ErrUnknownPacket,
-	"reserved-bits":     wire.ErrReservedBits,
-	"channel-range":     wire.ErrChannelRange,
-	"malformed":         wire.ErrMalformed,
-	"unexpected-packet": wire.ErrUnexpected,
-	"limit":             wire.ErrLimit,
-	"truncated":         wire.ErrTruncated,
-	"invalid-utf8":      wire.ErrInvalidUTF8,
-}
-
 // ErrorClass returns the sockety/wire sentinel error of a class name, or
 // nil for an unknown name.
-func ErrorClass(name string) error { return classErrors[name] }
+func ErrorClass(name string) error { return decode.ClassError(name) }
 
 // ClassOf returns the class name of err ("" when err is none of them).
-func ClassOf(err error) string {
-	for _, name := range ErrorClasses {
-		if errors.Is(err, classErrors[name]) {
-			return name
-		}
-	}
-	return ""
-}
+func ClassOf(err error) string { return decode.ClassName(err) }
 
 // ReaderOptions returns the wire.ReaderOptions a vector is decoded with.
 // Continue packets are reported (the canonical form lists them).
@@ -230,7 +209,7 @@ func checkInvalid(res *Result, mode string, v *Vector, d Decoded) {
 		res.failf("%s: error %v is not a *wire.ProtocolError", mode, d.Err)
 		return
 	}
-	if !errors.Is(d.Err, classErrors[want.Class]) {
+	if !errors.Is(d.Err, decode.ClassError(want.Class)) {
 		res.failf("%s: error class %q (%v), want %q", mode, ClassOf(d.Err), d.Err, want.Class)
 	}
 	if want.Offset >= 0 && pe.Offset != want.Offset {
