@@ -453,9 +453,9 @@ func TestReaderAllocs(t *testing.T) {
 // TestReaderErrors checks the class and offset of every kind of bad input.
 func TestReaderErrors(t *testing.T) {
 	msg := func(m *MessageHeader) string { return fmt.Sprintf("%x", must(AppendMessage(nil, m))) }
-	minimal := msg(&MessageHeader{ID: seqID, Action: "a"})                       // 21 bytes
-	withData := msg(&MessageHeader{ID: seqID, Action: "a", DataSize: 2})         // 22 bytes
-	withStream := msg(&MessageHeader{ID: seqID, Action: "a", HasStream: true})   // 21 bytes
+	minimal := msg(&MessageHeader{ID: seqID, Action: "a"})                     // 21 bytes
+	withData := msg(&MessageHeader{ID: seqID, Action: "a", DataSize: 2})       // 22 bytes
+	withStream := msg(&MessageHeader{ID: seqID, Action: "a", HasStream: true}) // 21 bytes
 	twoFiles := msg(&MessageHeader{ID: seqID, Action: "a", Files: []FileHeader{{Name: "f", Size: 2}, {Name: "g", Size: 1}}})
 	content := fmt.Sprintf("%x", must(AppendMessageContent(nil, &MessageHeader{ID: seqID, Action: "a"})))
 	tests := []struct {
