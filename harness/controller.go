@@ -129,13 +129,13 @@ func freePort() (int, error) {
 
 // benchState is one benchmark's workers and marks.
 type benchState struct {
-	servers  []*proc
-	clients  []*proc
+	servers  []endpoint
+	clients  []endpoint
 	parts    []PartReady
-	markA    map[*proc]*MarkReply
-	markB    map[*proc]*MarkReply
+	markA    map[endpoint]*MarkReply
+	markB    map[endpoint]*MarkReply
 	failures []string
-	died     map[*proc]bool
+	died     map[endpoint]bool
 	mu       sync.Mutex
 }
 
@@ -146,8 +146,8 @@ func (st *benchState) fail(format string, args ...any) {
 }
 
 // all returns every worker.
-func (st *benchState) all() []*proc {
-	return append(append([]*proc{}, st.servers...), st.clients...)
+func (st *benchState) all() []endpoint {
+	return append(append([]endpoint{}, st.servers...), st.clients...)
 }
 
 // RunBenchmark runs one benchmark as the Node.js benchmark does: start the
@@ -156,13 +156,13 @@ func (st *benchState) all() []*proc {
 // results (Failures), never hidden; the error is non-nil only when ctx ended.
 func (c *Controller) RunBenchmark(ctx context.Context, suite competitors.Suite, b competitors.Benchmark, run int) ([]Result, error) {
 	label := suite.Name() + " " + b.Name
-	st := &benchState{died: map[*proc]bool{}}
+	st := &benchState{died: map[endpoint]bool{}}
 	defer func() {
 		// Whatever happened, no worker outlives the benchmark.
 		var wg sync.WaitGroup
 		for _, p := range st.all() {
 			wg.Add(1)
-			go func(p *proc) { defer wg.Done(); p.kill() }(p)
+			go func(p endpoint) { defer wg.Done(); p.Kill() }(p)
 		}
 		wg.Wait()
 	}()
@@ -215,9 +215,9 @@ func (c *Controller) startWorkers(ctx context.Context, suite competitors.Suite, 
 	var addrMu sync.Mutex
 	for _, p := range st.servers {
 		wg.Add(1)
-		go func(p *proc) {
+		go func(p endpoint) {
 			defer wg.Done()
-			r, err := p.call(ctx, request{Op: opServe, Server: &ServerParams{
+			r, err := p.Call(ctx, request{Op: opServe, Server: &ServerParams{
 				Suite: suite.Name(), Addr: addr, ReusePort: nServers > 1, TLS: tlsMat,
 				Seed: c.Opt.Seed, Verify: c.Opt.Verify, Delay: c.Opt.ServerDelay,
 			}}, serveTimeout)
@@ -249,7 +249,7 @@ func (c *Controller) startWorkers(ctx context.Context, suite competitors.Suite, 
 	c.status(label, "Preparing client workers...")
 	// One by one, so that connections spread evenly over server workers.
 	for _, p := range st.clients {
-		r, err := p.call(ctx, request{Op: opPrepare, Client: &ClientParams{
+		r, err := p.Call(ctx, request{Op: opPrepare, Client: &ClientParams{
 			Suite: suite.Name(), Benchmark: b.Name, Addr: addr, TLS: tlsMat,
 			Connections: c.Opt.Connections, Concurrency: c.Opt.Concurrency, Seed: c.Opt.Seed,
 			Verify: c.Opt.Verify, Rate: c.Opt.Rate, OpTimeout: c.Opt.OpTimeout,
@@ -263,7 +263,7 @@ func (c *Controller) startWorkers(ctx context.Context, suite competitors.Suite, 
 	return true
 }
 
-func (c *Controller) spawnMany(ctx context.Context, sc spawnConfig, role string, n int, st *benchState) []*proc {
+func (c *Controller) spawnMany(ctx context.Context, sc spawnConfig, role string, n int, st *benchState) []endpoint {
 	out := make([]*proc, n)
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
@@ -279,7 +279,7 @@ func (c *Controller) spawnMany(ctx context.Context, sc spawnConfig, role string,
 		}(i)
 	}
 	wg.Wait()
-	var ok []*proc
+	var ok []endpoint
 	for _, p := range out {
 		if p != nil {
 			ok = append(ok, p)
@@ -291,18 +291,18 @@ func (c *Controller) spawnMany(ctx context.Context, sc spawnConfig, role string,
 // measure warms, marks the window's edges and watches for dying workers.
 func (c *Controller) measure(ctx context.Context, label string, st *benchState) {
 	for _, p := range st.clients {
-		if _, err := p.call(ctx, request{Op: opStart}, markTimeout); err != nil {
+		if _, err := p.Call(ctx, request{Op: opStart}, markTimeout); err != nil {
 			st.fail("%v", err)
 			return
 		}
 	}
-	deaths := make(chan *proc, len(st.all()))
+	deaths := make(chan endpoint, len(st.all()))
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	for _, p := range st.all() {
-		go func(p *proc) {
+		go func(p endpoint) {
 			select {
-			case <-p.gone:
+			case <-p.Done():
 				deaths <- p
 			case <-watchCtx.Done():
 			}
@@ -324,7 +324,7 @@ func (c *Controller) measure(ctx context.Context, label string, st *benchState) 
 				st.mu.Lock()
 				st.died[p] = true
 				st.mu.Unlock()
-				st.fail("%s died during the run: %v", p.name, p.goneError(nil))
+				st.fail("%s died during the run: %v", p.Name(), p.ExitError())
 			case <-t.C:
 				if tick != nil {
 					tick(time.Since(start))
@@ -351,18 +351,18 @@ func (c *Controller) measure(ctx context.Context, label string, st *benchState) 
 }
 
 // markAll sends mark to every live worker at once.
-func (c *Controller) markAll(ctx context.Context, st *benchState) map[*proc]*MarkReply {
-	out := map[*proc]*MarkReply{}
+func (c *Controller) markAll(ctx context.Context, st *benchState) map[endpoint]*MarkReply {
+	out := map[endpoint]*MarkReply{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, p := range st.all() {
-		if p.exited() {
+		if p.Exited() {
 			continue
 		}
 		wg.Add(1)
-		go func(p *proc) {
+		go func(p endpoint) {
 			defer wg.Done()
-			r, err := p.call(ctx, request{Op: opMark}, markTimeout)
+			r, err := p.Call(ctx, request{Op: opMark}, markTimeout)
 			if err != nil || r.Mark == nil {
 				if err == nil {
 					err = errors.New("empty mark reply")
@@ -386,21 +386,21 @@ func (c *Controller) stopAll(ctx context.Context, st *benchState) int {
 	abandoned := 0
 	for _, p := range st.all() {
 		wg.Add(1)
-		go func(p *proc) {
+		go func(p endpoint) {
 			defer wg.Done()
-			sr, err := p.stop(ctx)
+			sr, err := p.Stop(ctx)
 			st.mu.Lock()
 			died := st.died[p]
 			st.mu.Unlock()
 			if err != nil && !died && !errors.Is(err, errWorkerGone) {
-				st.fail("stop %s: %v", p.name, err)
+				st.fail("stop %s: %v", p.Name(), err)
 			}
 			if sr != nil {
 				mu.Lock()
 				abandoned += sr.Abandoned
 				mu.Unlock()
 				if sr.CloseError != "" {
-					st.fail("%s: close: %s", p.name, sr.CloseError)
+					st.fail("%s: close: %s", p.Name(), sr.CloseError)
 				}
 			}
 		}(p)
@@ -428,8 +428,8 @@ func (c *Controller) results(suite competitors.Suite, b competitors.Benchmark, r
 	mixed := b.Scenario.Kind == scenarios.Mixed
 
 	// Workers' windows and CPU.
-	edges := func(ps []*proc) (map[*proc]edge, bool) {
-		m := map[*proc]edge{}
+	edges := func(ps []endpoint) (map[endpoint]edge, bool) {
+		m := map[endpoint]edge{}
 		complete := len(ps) > 0
 		for _, p := range ps {
 			a, b := st.markA[p], st.markB[p]
@@ -463,7 +463,7 @@ func (c *Controller) results(suite competitors.Suite, b competitors.Benchmark, r
 		cpu := e.b.CPU.Sub(e.a.CPU)
 		clientCPU = clientCPU.Add(cpu)
 		clientCPUOK = clientCPUOK && cpuKnown(e)
-		wf := WorkerFigures{Role: RoleClient, Index: i, PID: p.hello.PID, WindowNs: w, CPU: cpu, CPUKnown: cpuKnown(e)}
+		wf := WorkerFigures{Role: RoleClient, Index: i, PID: p.PID(), WindowNs: w, CPU: cpu, CPUKnown: cpuKnown(e)}
 		for _, ps := range e.b.Parts {
 			wf.Count += ps.Count
 			wf.Errors += ps.Errors
@@ -481,7 +481,7 @@ func (c *Controller) results(suite competitors.Suite, b competitors.Benchmark, r
 		cpu := e.b.CPU.Sub(e.a.CPU)
 		serverCPU = serverCPU.Add(cpu)
 		serverCPUOK = serverCPUOK && cpuKnown(e)
-		wf := WorkerFigures{Role: RoleServer, Index: i, PID: p.hello.PID, WindowNs: w, CPU: cpu, CPUKnown: cpuKnown(e)}
+		wf := WorkerFigures{Role: RoleServer, Index: i, PID: p.PID(), WindowNs: w, CPU: cpu, CPUKnown: cpuKnown(e)}
 		if e.a.Counters != nil && e.b.Counters != nil {
 			wf.Messages = e.b.Counters.Messages - e.a.Counters.Messages
 			wf.Bytes = e.b.Counters.Bytes - e.a.Counters.Bytes
@@ -544,7 +544,7 @@ func (c *Controller) results(suite competitors.Suite, b competitors.Benchmark, r
 			if ps.Histogram != "" {
 				h, err := DecodeHistogram(ps.Histogram)
 				if err != nil {
-					r.Failures = append(r.Failures, fmt.Sprintf("%s: %v", p.name, err))
+					r.Failures = append(r.Failures, fmt.Sprintf("%s: %v", p.Name(), err))
 				} else {
 					merged.Merge(h)
 				}
@@ -593,7 +593,7 @@ func (c *Controller) results(suite competitors.Suite, b competitors.Benchmark, r
 
 // otherCount returns the operations of the other parts (CPU per op is
 // per operation of any part).
-func otherCount(edges map[*proc]edge, j int) int64 {
+func otherCount(edges map[endpoint]edge, j int) int64 {
 	var n int64
 	for _, e := range edges {
 		for k, ps := range e.b.Parts {

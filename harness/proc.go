@@ -24,6 +24,30 @@ const (
 	stopTimeout  = 10 * time.Second
 )
 
+// endpoint is one worker the controller drives with the control protocol. A
+// local worker process (*proc) is the only kind today; remote mode (issue 6)
+// adds the server-only process's control port, which answers "mark" over TCP
+// with the same MarkReply (CPU times and counters of its server workers), so
+// the controller's window logic stays the same.
+type endpoint interface {
+	// Name is "server 0", "client 1", ...
+	Name() string
+	// PID is the worker's process ID (0 when unknown).
+	PID() int
+	// Call sends one request and waits for its reply.
+	Call(ctx context.Context, req request, timeout time.Duration) (reply, error)
+	// Stop asks the worker to stop and makes sure it is gone.
+	Stop(ctx context.Context) (*StopReply, error)
+	// Kill ends the worker at once.
+	Kill()
+	// Done is closed when the worker has exited.
+	Done() <-chan struct{}
+	// Exited reports whether Done is closed.
+	Exited() bool
+	// ExitError describes how the worker ended (call after Done).
+	ExitError() error
+}
+
 // errWorkerGone is returned for requests to a worker that has exited.
 var errWorkerGone = errors.New("worker exited")
 
@@ -104,19 +128,31 @@ func spawn(ctx context.Context, sc spawnConfig, role string, index int) (*proc, 
 	}()
 	var r reply
 	if err := p.recv(ctx, helloTimeout, &r); err != nil {
-		p.kill()
+		p.Kill()
 		return nil, err
 	}
 	if r.Hello == nil {
-		p.kill()
+		p.Kill()
 		return nil, fmt.Errorf("%s: no hello from worker", p.name)
 	}
 	p.hello = *r.Hello
 	return p, nil
 }
 
-// call sends req and waits for its reply.
-func (p *proc) call(ctx context.Context, req request, timeout time.Duration) (reply, error) {
+// Name implements endpoint.
+func (p *proc) Name() string { return p.name }
+
+// PID implements endpoint.
+func (p *proc) PID() int { return p.hello.PID }
+
+// Done implements endpoint.
+func (p *proc) Done() <-chan struct{} { return p.gone }
+
+// ExitError implements endpoint.
+func (p *proc) ExitError() error { return p.goneError(nil) }
+
+// Call sends req and waits for its reply.
+func (p *proc) Call(ctx context.Context, req request, timeout time.Duration) (reply, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var r reply
@@ -183,8 +219,8 @@ func (p *proc) goneError(cause error) error {
 	return fmt.Errorf("%w: %s", errWorkerGone, msg)
 }
 
-// exited reports whether the process has exited.
-func (p *proc) exited() bool {
+// Exited reports whether the process has exited.
+func (p *proc) Exited() bool {
 	select {
 	case <-p.gone:
 		return true
@@ -193,26 +229,26 @@ func (p *proc) exited() bool {
 	}
 }
 
-// stop asks the worker to stop, then makes sure it is gone.
-func (p *proc) stop(ctx context.Context) (*StopReply, error) {
+// Stop asks the worker to stop, then makes sure it is gone.
+func (p *proc) Stop(ctx context.Context) (*StopReply, error) {
 	var sr *StopReply
 	var err error
-	if !p.exited() {
+	if !p.Exited() {
 		var r reply
-		r, err = p.call(ctx, request{Op: opStop}, stopTimeout)
+		r, err = p.Call(ctx, request{Op: opStop}, stopTimeout)
 		sr = r.Stop
 	}
 	_ = p.stdin.Close()
 	select {
 	case <-p.gone:
 	case <-time.After(3 * time.Second):
-		p.kill()
+		p.Kill()
 	}
 	return sr, err
 }
 
-// kill ends the process at once and waits for it.
-func (p *proc) kill() {
+// Kill ends the process at once and waits for it.
+func (p *proc) Kill() {
 	if p.cmd != nil && p.cmd.Process != nil {
 		killTree(p.cmd)
 	}
