@@ -28,8 +28,9 @@ const (
 	CrashName = "Crash (test)"
 )
 
-// CrashAfter is how long a Crash suite server lives before its process exits.
-const CrashAfter = 400 * time.Millisecond
+// CrashAfter is how many messages a Crash suite server handles before its
+// process exits (a count, not a time, so that a slow machine still connects).
+const CrashAfter = 50
 
 var once sync.Once
 
@@ -99,6 +100,7 @@ type server struct {
 	mu       sync.Mutex
 	conns    map[net.Conn]bool
 	closed   bool
+	crash    bool
 }
 
 func (s *suite) NewServer(ctx context.Context, cfg competitors.ServerConfig) (competitors.Server, error) {
@@ -106,15 +108,9 @@ func (s *suite) NewServer(ctx context.Context, cfg competitors.ServerConfig) (co
 	if err != nil {
 		return nil, err
 	}
-	srv := &server{ln: ln, cfg: cfg, conns: map[net.Conn]bool{}}
+	srv := &server{ln: ln, cfg: cfg, conns: map[net.Conn]bool{}, crash: s.crash}
 	srv.wg.Add(1)
 	go srv.accept()
-	if s.crash {
-		time.AfterFunc(CrashAfter, func() {
-			fmt.Fprintln(os.Stderr, "crash suite: server exits on purpose")
-			os.Exit(3)
-		})
-	}
 	return srv, nil
 }
 
@@ -192,7 +188,10 @@ func (s *server) handle(c net.Conn) {
 		if s.cfg.Delay > 0 {
 			time.Sleep(s.cfg.Delay)
 		}
-		s.messages.Add(1)
+		if s.messages.Add(1) == CrashAfter && s.crash {
+			fmt.Fprintln(os.Stderr, "crash suite: server exits on purpose")
+			os.Exit(3)
+		}
 		s.bytes.Add(uint64(n))
 		if !ok {
 			s.verify.Add(1)
