@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand"
 	"strings"
+	"unsafe"
 )
 
 // record is an event flattened for comparison: payload pieces of one packet
@@ -116,12 +117,15 @@ func indexIn(p, sub []byte) int {
 	if len(sub) == 0 {
 		return 0
 	}
-	for i := range p {
-		if &p[i] == &sub[0] {
-			return i
-		}
+	if len(p) == 0 {
+		return -1
 	}
-	return -1
+	start := uintptr(unsafe.Pointer(&p[0]))
+	at := uintptr(unsafe.Pointer(&sub[0]))
+	if at < start || at+uintptr(len(sub)) > start+uintptr(len(p)) {
+		return -1
+	}
+	return int(at - start)
 }
 
 func short(b []byte) string {

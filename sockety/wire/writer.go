@@ -103,12 +103,31 @@ func sizeCode(n uint64) byte {
 	return 3
 }
 
-// appendUint appends the w low bytes of v, little-endian.
+// appendUint appends the w low bytes of v, little-endian (w is 0-4 or 6).
 func appendUint(dst []byte, v uint64, w int) []byte {
-	for i := 0; i < w; i++ {
-		dst = append(dst, byte(v>>(8*i)))
+	switch w {
+	case 0:
+		return dst
+	case 1:
+		return append(dst, byte(v))
+	case 2:
+		return append(dst, byte(v), byte(v>>8))
+	case 3:
+		return append(dst, byte(v), byte(v>>8), byte(v>>16))
+	case 4:
+		return append(dst, byte(v), byte(v>>8), byte(v>>16), byte(v>>24))
 	}
-	return dst
+	return append(dst, byte(v), byte(v>>8), byte(v>>16), byte(v>>24), byte(v>>32), byte(v>>40))
+}
+
+// validString reports whether s is valid UTF-8, with an ASCII fast path.
+func validString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return utf8.ValidString(s[i:])
+		}
+	}
+	return true
 }
 
 // appendSizedHeader appends first|sizeCode<<2 and the size field.
@@ -277,7 +296,7 @@ func contentSize(response bool, action string, dataSize uint64, files []FileHead
 		if len(action) > MaxActionSize {
 			return 0, 0, rangeErr("action size", uint64(len(action)), MaxActionSize)
 		}
-		if !utf8.ValidString(action) {
+		if !validString(action) {
 			return 0, 0, fmt.Errorf("wire: action %q: %w", action, ErrInvalidUTF8)
 		}
 		if len(action) > 0xFF {
@@ -331,7 +350,7 @@ func contentSize(response bool, action string, dataSize uint64, files []FileHead
 		if len(f.Name) > MaxNameSize {
 			return 0, 0, rangeErr("file name size", uint64(len(f.Name)), MaxNameSize)
 		}
-		if !utf8.ValidString(f.Name) {
+		if !validString(f.Name) {
 			return 0, 0, fmt.Errorf("wire: file name %q: %w", f.Name, ErrInvalidUTF8)
 		}
 		n += 1 + fileSizeWidth[fileSizeCode(f.Size)] + len(f.Name)
@@ -458,6 +477,27 @@ func AppendResponseContent(dst []byte, r *ResponseHeader) ([]byte, error) {
 // AppendMessage appends a Message packet holding the whole content of m.
 // The payload (Data, File, Stream packets) follows separately.
 func AppendMessage(dst []byte, m *MessageHeader) ([]byte, error) {
+	if len(m.Files) == 0 && len(m.Action) <= 0xFF && m.DataSize <= 0xFFFF && validString(m.Action) {
+		// Fast path: one-byte action size, small data, no files.
+		var flags byte
+		dw := 0
+		if m.DataSize > 0xFF {
+			flags, dw = 2<<6, 2
+		} else if m.DataSize > 0 {
+			flags, dw = 1<<6, 1
+		}
+		n := 18 + len(m.Action) + dw
+		first := nibMessage<<4 | FlagBits(m.HasStream, m.Expects)
+		if n <= 0xFF {
+			dst = append(dst, first, byte(n), flags)
+		} else {
+			dst = append(dst, first|1<<2, byte(n), byte(n>>8), flags)
+		}
+		dst = append(dst, m.ID[:]...)
+		dst = append(dst, byte(len(m.Action)))
+		dst = append(dst, m.Action...)
+		return appendUint(dst, m.DataSize, dw), nil
+	}
 	n, flags, err := contentSize(false, m.Action, m.DataSize, m.Files)
 	if err != nil {
 		return dst, err

@@ -256,3 +256,31 @@ func TestUUID(t *testing.T) {
 		t.Fatal(string(b))
 	}
 }
+
+// TestWriterWholeEqualsSized: AppendMessage/AppendResponse (with their fast
+// paths) write the same bytes as AppendSized over the content.
+func TestWriterWholeEqualsSized(t *testing.T) {
+	var hs []MessageHeader
+	hs = append(hs, widthMessages...)
+	for _, a := range []string{"", "a", strings.Repeat("z", 255), strings.Repeat("z", 237), strings.Repeat("z", 238), strings.Repeat("z", 256)} {
+		for _, d := range []uint64{0, 1, 255, 256, 65535, 65536} {
+			for fl := 0; fl < 4; fl++ {
+				hs = append(hs, MessageHeader{ID: seqID, Action: a, DataSize: d, HasStream: fl&2 != 0, Expects: fl&1 != 0})
+			}
+		}
+	}
+	for i := range hs {
+		m := &hs[i]
+		whole := must(AppendMessage([]byte{9}, m))
+		sized := must(AppendSized([]byte{9}, KindMessage, FlagBits(m.HasStream, m.Expects), must(AppendMessageContent(nil, m))))
+		if !bytes.Equal(whole, sized) {
+			t.Fatalf("message %d: % x\n% x", i, whole[:min(40, len(whole))], sized[:min(40, len(sized))])
+		}
+		r := &ResponseHeader{MessageID: parentID, ID: m.ID, DataSize: m.DataSize, Files: m.Files, HasStream: m.HasStream, Expects: m.Expects}
+		whole = must(AppendResponse(nil, r))
+		sized = must(AppendSized(nil, KindResponse, FlagBits(r.HasStream, r.Expects), must(AppendResponseContent(nil, r))))
+		if !bytes.Equal(whole, sized) {
+			t.Fatalf("response %d differs", i)
+		}
+	}
+}
