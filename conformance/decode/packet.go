@@ -7,8 +7,6 @@ package decode
 
 import (
 	"bytes"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"sort"
 )
@@ -96,65 +94,10 @@ type Packet struct {
 // MarshalJSON writes the canonical form: "type" then the fields of the type
 // in a fixed order; the payload as lower-case hex.
 func (p Packet) MarshalJSON() ([]byte, error) {
-	names, ok := fields[p.Type]
-	if !ok {
+	if _, ok := fields[p.Type]; !ok {
 		return nil, fmt.Errorf("decode: unknown packet type %q", p.Type)
 	}
-	var b bytes.Buffer
-	b.WriteString(`{"type":`)
-	writeJSON(&b, p.Type)
-	for _, n := range names {
-		b.WriteByte(',')
-		writeJSON(&b, n)
-		b.WriteByte(':')
-		writeJSON(&b, p.field(n))
-	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
-}
-
-func writeJSON(b *bytes.Buffer, v any) {
-	enc := json.NewEncoder(b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v) // values are plain strings, numbers, bools, slices
-	b.Truncate(b.Len() - 1)
-}
-
-func (p Packet) field(name string) any {
-	switch name {
-	case "channel":
-		return p.Channel
-	case "channels":
-		return p.Channels
-	case "size":
-		return p.Size
-	case "stream":
-		return p.Stream
-	case "expectsResponse":
-		return p.ExpectsResponse
-	case "id":
-		return p.ID
-	case "requestId":
-		return p.RequestID
-	case "action":
-		return p.Action
-	case "dataSize":
-		return p.DataSize
-	case "filesSize":
-		return p.FilesSize
-	case "files":
-		if p.Files == nil {
-			return []FileHead{}
-		}
-		return p.Files
-	case "code":
-		return p.Code
-	case "index":
-		return p.Index
-	case "payload":
-		return hex.EncodeToString(p.Payload)
-	}
-	return nil
+	return p.AppendJSON(nil), nil
 }
 
 // String returns the canonical JSON form (for test failure messages).
@@ -240,4 +183,35 @@ func (s *Summary) updateComplete() {
 		c = c && s.StreamEnded
 	}
 	s.Complete = c
+}
+
+// field returns the value of a scalar canonical field (for Equal).
+func (p Packet) field(name string) any {
+	switch name {
+	case "channel":
+		return p.Channel
+	case "channels":
+		return p.Channels
+	case "size":
+		return p.Size
+	case "stream":
+		return p.Stream
+	case "expectsResponse":
+		return p.ExpectsResponse
+	case "id":
+		return p.ID
+	case "requestId":
+		return p.RequestID
+	case "action":
+		return p.Action
+	case "dataSize":
+		return p.DataSize
+	case "filesSize":
+		return p.FilesSize
+	case "code":
+		return p.Code
+	case "index":
+		return p.Index
+	}
+	return nil
 }

@@ -2,7 +2,6 @@ package decode
 
 import (
 	"bufio"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,30 +40,10 @@ type Line struct {
 // MarshalJSON writes {"offset":N,"byte":"xx","type":...,<fields>} with the
 // payload replaced by "payloadLength" and "preview".
 func (l Line) MarshalJSON() ([]byte, error) {
-	p := l.Packet
-	payload := false
-	for _, f := range fields[p.Type] {
-		payload = payload || f == "payload"
+	if _, ok := fields[l.Packet.Type]; !ok {
+		return nil, fmt.Errorf("decode: unknown packet type %q", l.Packet.Type)
 	}
-	full := p
-	full.Payload = nil
-	b, err := full.MarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	var obj []byte
-	obj = append(obj, fmt.Sprintf(`{"offset":%d,"byte":"%02x",`, l.Offset, l.First)...)
-	body := b[1 : len(b)-1] // without braces
-	if payload {
-		// drop the trailing ,"payload":"" of the canonical form
-		const tail = `,"payload":""`
-		body = body[:len(body)-len(tail)]
-	}
-	obj = append(obj, body...)
-	if payload {
-		obj = append(obj, fmt.Sprintf(`,"payloadLength":%d,"preview":"%s"`, l.PayloadLen, hex.EncodeToString(p.Payload))...)
-	}
-	return append(obj, '}'), nil
+	return l.AppendJSON(nil), nil
 }
 
 // ErrorLine is the last line the tool prints for bad input.
@@ -113,10 +92,13 @@ func Capture(r io.Reader, w io.Writer, opts ToolOptions) error {
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
 	var werr error
+	var line []byte
 	emit := func(final bool) {
 		for _, it := range col.Flush(final) {
 			if werr == nil {
-				werr = enc.Encode(Line{it})
+				l := Line{it}
+				line = append(l.AppendJSON(line[:0]), '\n')
+				_, werr = out.Write(line)
 			}
 		}
 	}
@@ -152,7 +134,8 @@ func Capture(r io.Reader, w io.Writer, opts ToolOptions) error {
 	emit(true)
 	for _, s := range col.Summaries() {
 		if werr == nil {
-			werr = enc.Encode(s)
+			line = append(s.AppendJSON(line[:0]), '\n')
+			_, werr = out.Write(line)
 		}
 	}
 	var cerr *CaptureError

@@ -278,3 +278,15 @@ func fileHeaders(fs []decode.FileHead) []wire.FileHeader {
 	}
 	return out
 }
+
+// Tally counts passed and failed results.
+func Tally(rs []Result) (passed, failed int) {
+	for i := range rs {
+		if rs[i].Pass() {
+			passed++
+		} else {
+			failed++
+		}
+	}
+	return passed, failed
+}

@@ -110,3 +110,15 @@ func TestRunDetectsMismatch(t *testing.T) {
 		}
 	}
 }
+
+func TestRunAllTally(t *testing.T) {
+	files, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := Run(All(files))
+	passed, failed := Tally(rs)
+	if passed+failed != len(All(files)) || failed != 0 {
+		t.Fatalf("passed %d, failed %d of %d", passed, failed, len(All(files)))
+	}
+}
