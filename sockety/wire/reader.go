@@ -827,21 +827,34 @@ func (r *Reader) checkDone(cs *chanState, ev *Event) {
 	}
 }
 
+// What an idle channel keeps for reuse: with up to 4096 channels, larger
+// buffers kept per channel would add up to far more than MaxContentBuffer.
+const (
+	keepBuf   = 1 << 10
+	keepFiles = 16
+)
+
+// dropContent forgets the buffered content of cs (its bytes stay valid for
+// the current event), keeping a small buffer for reuse.
+func (r *Reader) dropContent(cs *chanState) {
+	r.buffered -= len(cs.buf)
+	if cap(cs.buf) > keepBuf {
+		cs.buf = nil
+	} else {
+		cs.buf = cs.buf[:0]
+	}
+}
+
 // release makes cs idle (message complete or aborted).
 func (r *Reader) release(cs *chanState) {
 	if cs.content {
 		r.waiting--
 	}
-	r.buffered -= len(cs.buf)
-	if cap(cs.buf) > 64<<10 {
-		cs.buf = nil
-	} else {
-		cs.buf = cs.buf[:0]
-	}
-	if cap(cs.files) > 1024 {
+	r.dropContent(cs)
+	if cap(cs.files) > keepFiles {
 		cs.files = nil
 	}
-	if cap(cs.cp.files) > 1024 {
+	if cap(cs.cp.files) > keepFiles {
 		cs.cp.files = nil
 	}
 	cs.busy = false
@@ -947,8 +960,7 @@ func (r *Reader) contentEvent(cs *chanState, b []byte) *Event {
 	}
 	cs.open = len(cp.files)
 	// The buffered bytes stay valid for this event (until the next call).
-	r.buffered -= len(cs.buf)
-	cs.buf = cs.buf[:0]
+	r.dropContent(cs)
 	if cs.finished() {
 		ev.Complete = true
 		r.release(cs)

@@ -597,3 +597,37 @@ func TestKindNames(t *testing.T) {
 	}
 	_ = bytes.Equal
 }
+
+// TestReaderRetainedMemory: split content on every channel, one after the
+// other, does not leave large buffers behind on each channel.
+func TestReaderRetainedMemory(t *testing.T) {
+	files := make([]FileHeader, 100)
+	for i := range files {
+		files[i] = FileHeader{Name: strings.Repeat("n", 100)}
+	}
+	c := must(AppendMessageContent(nil, &MessageHeader{ID: seqID, Action: strings.Repeat("a", 5000), Files: files}))
+	r := NewReader(ReaderOptions{NoHeader: true})
+	for ch := 0; ch < MaxChannels; ch++ {
+		var b []byte
+		b = must(AppendSwitchChannel(b, ch))
+		b = must(AppendSized(b, KindMessage, 0, c[:len(c)/2]))
+		b = must(AppendContinue(b, c[len(c)/2:]))
+		for i := range files {
+			b = must(AppendFileEnd(b, i))
+		}
+		for p := b; len(p) > 0; {
+			n, _, err := r.Next(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p = p[n:]
+		}
+	}
+	kept := 0
+	for _, cs := range r.chans {
+		kept += cap(cs.buf) + cap(cs.files)*16 + cap(cs.cp.files)*24
+	}
+	if kept > MaxChannels*2048 || r.Buffered() != 0 {
+		t.Fatalf("%d bytes kept over %d channels, %d buffered", kept, len(r.chans), r.Buffered())
+	}
+}
