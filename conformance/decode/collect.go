@@ -27,9 +27,6 @@ type Collector struct {
 	payloadOpen bool // the last payload packet has more pieces to come
 	summaries   []*Summary
 	current     map[int]*Summary // in-progress Message/Response per channel
-	// CompleteFlags counts, per summary index, the events the Reader
-	// marked Complete (used by tests to cross-check the Reader).
-	completeFlags map[*Summary]int
 }
 
 // PreviewBytes is how many payload bytes a Collector keeps per packet when
@@ -49,7 +46,7 @@ type Item struct {
 
 // NewCollector returns an empty Collector.
 func NewCollector(keepPayload bool) *Collector {
-	return &Collector{KeepPayload: keepPayload, lastPayload: -1, current: map[int]*Summary{}, completeFlags: map[*Summary]int{}}
+	return &Collector{KeepPayload: keepPayload, lastPayload: -1, current: map[int]*Summary{}}
 }
 
 func uuidString(u wire.UUID) string { return u.String() }
@@ -183,7 +180,7 @@ func (c *Collector) payloadSummary(ev *wire.Event) {
 // when it is complete.
 func (c *Collector) finish(s *Summary, ev *wire.Event) {
 	if ev.Complete {
-		c.completeFlags[s]++
+		s.readerComplete++
 	}
 	s.updateComplete()
 	if s.Complete && c.current[s.Channel] == s {
@@ -224,7 +221,7 @@ func (c *Collector) Summaries() []*Summary {
 func (c *Collector) CompleteMismatches() []*Summary {
 	var out []*Summary
 	for _, s := range c.summaries {
-		n := c.completeFlags[s]
+		n := s.readerComplete
 		if (s.Complete && n != 1) || (!s.Complete && n != 0) {
 			out = append(out, s)
 		}

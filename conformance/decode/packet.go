@@ -163,6 +163,8 @@ type Summary struct {
 	// Complete: content, declared data, every File End and the Stream End
 	// (if a stream is attached) have all arrived.
 	Complete bool `json:"complete"`
+
+	readerComplete int // events the Reader flagged Complete for this message
 }
 
 // FileSummary is one file of a Summary.
