@@ -29,11 +29,15 @@ import (
 type Options struct {
 	// Ops is how many operations each benchmark runs (default 50).
 	Ops int
+	// DataOps is how many operations benchmarks of 1 MiB payloads or more
+	// run (default 12): enough to cross every connection several times
+	// while keeping -race runs short.
+	DataOps int
 	// Concurrency is how many goroutines run them (default 8).
 	Concurrency int
 	// Connections is the client's connection count (default 2).
 	Connections int
-	// Timeout bounds each benchmark (default 30s).
+	// Timeout bounds each benchmark (default 60s: -race on a loaded machine).
 	Timeout time.Duration
 	// HeartbeatCounted says that the server counts each heartbeat in
 	// ServerCounters.Messages (protocols whose keep-alive never reaches the
@@ -45,6 +49,9 @@ func (o *Options) defaults() {
 	if o.Ops <= 0 {
 		o.Ops = 50
 	}
+	if o.DataOps <= 0 {
+		o.DataOps = 12
+	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 8
 	}
@@ -52,7 +59,7 @@ func (o *Options) defaults() {
 		o.Connections = 2
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = 30 * time.Second
+		o.Timeout = 60 * time.Second
 	}
 }
 
@@ -161,30 +168,34 @@ func Run(t *testing.T, s competitors.Suite, o Options) {
 			before := e.Server.Counters()
 			var wg sync.WaitGroup
 			results := make([]Result, len(parts))
-			for i := range parts {
+			counts := make([]int, len(parts))
+			for i, p := range parts {
+				counts[i] = o.Ops
+				if p.Scenario.Size >= scenarios.MiB {
+					counts[i] = o.DataOps
+				}
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					results[i] = RunOps(ctx, ops[i], o.Ops, o.Concurrency)
+					results[i] = RunOps(ctx, ops[i], counts[i], o.Concurrency)
 				}()
 			}
 			wg.Wait()
 			var want competitors.ServerCounters
 			for i, p := range parts {
-				r := results[i]
+				r, n := results[i], counts[i]
 				if r.Failed > 0 {
-					t.Errorf("%q: %d of %d operations failed, first error: %v", p.Name, r.Failed, o.Ops, r.FirstErr)
+					t.Errorf("%q: %d of %d operations failed, first error: %v", p.Name, r.Failed, n, r.FirstErr)
 				}
-				if r.OK != o.Ops {
-					t.Errorf("%q: %d operations succeeded, want %d", p.Name, r.OK, o.Ops)
+				if r.OK != n {
+					t.Errorf("%q: %d operations succeeded, want %d", p.Name, r.OK, n)
 				}
-				want.Messages += uint64(o.Ops)
-				if p.Scenario.Kind == scenarios.Heartbeat && !o.HeartbeatCounted {
-					want.Messages -= uint64(o.Ops)
+				if p.Scenario.Kind != scenarios.Heartbeat || o.HeartbeatCounted {
+					want.Messages += uint64(n)
 				}
 				switch p.Scenario.Kind {
 				case scenarios.Data, scenarios.File, scenarios.StreamEcho:
-					want.Bytes += uint64(o.Ops) * uint64(p.Scenario.Size)
+					want.Bytes += uint64(n) * uint64(p.Scenario.Size)
 				}
 			}
 			// One-way operations end before the server has read them: wait

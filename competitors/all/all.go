@@ -6,6 +6,8 @@ package all
 import (
 	// HTTP/1 and HTTPS/1.
 	_ "github.com/sockety-harness/sockety-harness/competitors/http1"
+	// HTTP/2 (h2c) and HTTPS/2.
+	_ "github.com/sockety-harness/sockety-harness/competitors/http2"
 	// Raw TCP (limit).
 	_ "github.com/sockety-harness/sockety-harness/competitors/rawtcp"
 )

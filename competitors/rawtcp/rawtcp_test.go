@@ -13,7 +13,7 @@ func TestConformance(t *testing.T) {
 }
 
 func TestConformanceOneConnection(t *testing.T) {
-	adaptertest.Run(t, rawtcp.Suite{}, adaptertest.Options{Connections: 1, Concurrency: 32, Ops: 100, HeartbeatCounted: true})
+	adaptertest.Run(t, rawtcp.Suite{}, adaptertest.Options{Connections: 1, Concurrency: 32, Ops: 100, DataOps: 8, HeartbeatCounted: true})
 }
 
 func BenchmarkHeartbeat(b *testing.B) { adaptertest.Bench(b, rawtcp.Suite{}, scenarios.IDHeartbeat, 2) }

@@ -1,0 +1,82 @@
+// Package http2 is the "HTTP/2" (h2c with prior knowledge) and "HTTPS/2"
+// (TLS, ALPN h2) suites: golang.org/x/net/http2's server and client, exactly
+// -cn connections per client worker with every operation's stream
+// multiplexed over them round-robin.
+//
+// When an operation is done (the Node.js benchmark's meanings):
+//   - Heartbeat (PING frame): when the PING's ACK arrived;
+//   - No response (no waiting): GET /fast, done when the HEADERS frame with
+//     END_STREAM was flushed to the kernel; the 200 is read in the background;
+//   - Short response (status code): GET /fast, done on the response HEADERS;
+//   - Regular response (tiny data): GET /ping, done on the whole 4-byte body;
+//   - 1MB/4MB data (memory, FS): POST /data, done when the last DATA frame
+//     (END_STREAM) was flushed to the kernel; the server reads and counts
+//     every byte and answers 200, read in the background;
+//   - Stream echo: POST /echo with 64 KiB, done when the echoed body was read.
+package http2
+
+import (
+	"context"
+
+	"github.com/sockety-harness/sockety-harness/competitors"
+	"github.com/sockety-harness/sockety-harness/scenarios"
+)
+
+// Suite is HTTP/2 (TLS false, h2c) or HTTPS/2 (TLS true).
+type Suite struct{ TLS bool }
+
+func init() {
+	competitors.Register(Suite{})
+	competitors.Register(Suite{TLS: true})
+}
+
+// Name returns "HTTP/2" or "HTTPS/2".
+func (s Suite) Name() string {
+	if s.TLS {
+		return "HTTPS/2"
+	}
+	return "HTTP/2"
+}
+
+// UsesTLS says whether the harness must pass a certificate.
+func (s Suite) UsesTLS() bool { return s.TLS }
+
+// SharedPort is true: any server process may take any connection.
+func (Suite) SharedPort() bool { return true }
+
+// rows are the benchmarks with the seed's row names where it had them.
+var rows = []struct{ id, name string }{
+	{scenarios.IDHeartbeat, "Heartbeat (PING frame)"},
+	{scenarios.IDNoResponse, "No response (no waiting)"},
+	{scenarios.IDShortResponse, "Short response (status code)"},
+	{scenarios.IDRegularResponse, "Regular response (tiny data)"},
+	{scenarios.IDData1MBMemory, ""},
+	{scenarios.IDData1MBFS, ""},
+	{scenarios.IDData4MBMemory, ""},
+	{scenarios.IDStreamEcho64K, ""},
+	{scenarios.IDMixed, ""},
+}
+
+// Benchmarks lists the scenarios, in the seed's order.
+func (Suite) Benchmarks() []competitors.Benchmark {
+	out := make([]competitors.Benchmark, 0, len(rows))
+	for _, r := range rows {
+		sc, _ := scenarios.ByID(r.id)
+		name := r.name
+		if name == "" {
+			name = sc.Name
+		}
+		out = append(out, competitors.Benchmark{Name: name, Scenario: sc})
+	}
+	return out
+}
+
+// NewServer starts an x/net/http2 server.
+func (s Suite) NewServer(ctx context.Context, cfg competitors.ServerConfig) (competitors.Server, error) {
+	return newServer(ctx, cfg, s.TLS)
+}
+
+// NewClient dials exactly cfg.Connections HTTP/2 connections.
+func (s Suite) NewClient(ctx context.Context, cfg competitors.ClientConfig) (competitors.Client, error) {
+	return newClient(ctx, cfg, s.TLS)
+}
