@@ -12,7 +12,6 @@ import (
 	"os/signal"
 	"runtime"
 	"syscall"
-	"time"
 
 	"golang.org/x/term"
 
@@ -94,10 +93,6 @@ func bench(ctx context.Context, cfg config, sel []harness.Selection, stdout, std
 		Seed: cfg.Seed, Filters: cfg.Filters, Excludes: cfg.Excludes,
 	}
 	opt.Normalize()
-	report := &harness.Report{
-		SchemaVersion: harness.SchemaVersion, Tool: "sockety-bench", StartedAt: time.Now().UTC(),
-		Config: opt.RunConfig(), Environment: harness.CollectEnvironment(ctx),
-	}
 	harness.WriteHeader(stdout, harness.HeaderInfo{Opt: opt, GoVersion: runtime.Version(), LogicalCores: runtime.NumCPU(), Color: color})
 
 	var status *harness.Status
@@ -107,40 +102,18 @@ func bench(ctx context.Context, cfg config, sel []harness.Selection, stdout, std
 		status = harness.NewStatus(stderr, false, false)
 	}
 	ctl := &harness.Controller{Opt: opt, Status: status, WorkerLog: status}
-	failed, interrupted := false, false
-	for _, s := range sel {
-		var results []harness.Result
-		for _, b := range s.Benchmarks {
-			rs, err := ctl.RunBenchmark(ctx, s.Suite, b, 0)
-			if err != nil {
-				interrupted = true
-				break
-			}
-			results = append(results, rs...)
+	runner := &harness.Runner{Ctl: ctl, OnSuite: func(s harness.Selection, results []harness.Result) {
+		harness.WriteSuiteTable(stdout, s.Suite.Name(), results, harness.TableOptions{
+			Color: color, Servers: ctl.ServerWorkers(s.Suite), Rate: opt.Rate > 0,
+		})
+		if opt.Servers > 1 && !s.Suite.SharedPort() {
+			fmt.Fprintf(stdout, "  (%s ran one server worker: its servers cannot share a port)\n", s.Suite.Name())
 		}
-		status.Clear()
-		if len(results) > 0 {
-			harness.WriteSuiteTable(stdout, s.Suite.Name(), results, harness.TableOptions{
-				Color: color, Servers: ctl.ServerWorkers(s.Suite), Rate: opt.Rate > 0,
-			})
-			if opt.Servers > 1 && !s.Suite.SharedPort() {
-				fmt.Fprintf(stdout, "  (%s ran one server worker: its servers cannot share a port)\n", s.Suite.Name())
-			}
-		}
-		for _, r := range results {
-			if len(r.Failures) > 0 {
-				failed = true
-			}
-		}
-		report.Results = append(report.Results, results...)
-		if interrupted {
-			break
-		}
-	}
-	status.Clear()
-	report.FinishedAt = time.Now().UTC()
+	}}
+	report, err := runner.Run(ctx, sel)
+	interrupted := err != nil
+	failed := report.Failed()
 	if interrupted {
-		report.Failures = append(report.Failures, "interrupted")
 		fmt.Fprintln(stderr, "Interrupted; every worker has been stopped.")
 	}
 	if cfg.JSON != "" {
