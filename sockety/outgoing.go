@@ -207,6 +207,7 @@ func (c *Conn) send(ctx context.Context, o *Outgoing, response bool, parent UUID
 	c.w.unlock()
 	c.putHead(h)
 
+	hasStream := o.hasStream()
 	t := &transfer{c: c, ch: ch, ack: make(chan struct{}, 2)}
 	if err := t.payload(ctx, kindData, 0, o.Data, o.DataReader, o.DataSize); err != nil {
 		t.abort()
@@ -218,12 +219,12 @@ func (c *Conn) send(ctx context.Context, o *Outgoing, response bool, parent UUID
 			t.abort()
 			return fail(err)
 		}
-		if err := t.fileEnd(ctx, i, !h.stream && i == len(o.Files)-1); err != nil {
+		if err := t.fileEnd(ctx, i, !hasStream && i == len(o.Files)-1); err != nil {
 			t.abort()
 			return fail(err)
 		}
 	}
-	if !h.stream {
+	if !hasStream {
 		if len(o.Files) == 0 {
 			t.finish()
 		}
@@ -344,7 +345,11 @@ func (t *transfer) piece(ctx context.Context, kind byte, index int, b []byte) er
 	return nil
 }
 
-// payload sends size bytes from mem or r in chunks.
+// payload sends size bytes from mem or r in chunks. It returns once every
+// chunk was written. On failure, chunks of mem still queued are waited for
+// (mem belongs to the caller: cancellation then waits until the writer
+// progresses or the connection ends), while chunks read from r live in
+// buffers of their own and are simply left to the writer.
 func (t *transfer) payload(ctx context.Context, kind byte, index int, mem []byte, r io.Reader, size int64) error {
 	chunk := t.c.opts.ChunkSize
 	if r == nil {
@@ -372,20 +377,17 @@ func (t *transfer) payload(ctx context.Context, kind byte, index int, mem []byte
 		// The token for this buffer's previous use must be back: take one
 		// first, then give it back to piece, which takes its own.
 		if err := t.acquire(ctx); err != nil {
-			t.drain()
 			return err
 		}
 		<-t.ack
 		n, err := io.ReadFull(r, b)
 		if err != nil {
-			t.drain()
 			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 				return fmt.Errorf("%w: reader ended %d bytes early", ErrSizeMismatch, size-int64(n))
 			}
 			return fmt.Errorf("sockety: reading payload: %w", err)
 		}
 		if err := t.piece(ctx, kind, index, b); err != nil {
-			t.drain()
 			return err
 		}
 		size -= int64(n)
