@@ -249,7 +249,7 @@ func (p *proc) Stop(ctx context.Context) (*StopReply, error) {
 
 // Kill ends the process at once and waits for it.
 func (p *proc) Kill() {
-	if p.cmd != nil && p.cmd.Process != nil {
+	if p.cmd != nil && p.cmd.Process != nil && !p.Exited() {
 		killTree(p.cmd)
 	}
 	if p.stdin != nil {

@@ -1,0 +1,41 @@
+// Package harness is the benchmark engine behind sockety-bench.
+//
+// # Processes
+//
+// A Controller runs each benchmark with fresh worker processes: the same
+// binary re-run with WorkerEnv set ("server" or "client"); main calls
+// MaybeRunWorker first thing (tests do it in TestMain). The controller talks to
+// each worker over its stdin/stdout, one JSON object per line (protocol.go):
+//
+//	server: serve -> mark, mark -> stop
+//	client: prepare -> start -> mark, mark -> stop
+//
+// A mark closes the current interval and opens the next; the controller sends
+// it to every worker at once at the window's start and end. Each worker answers
+// with its own monotonic time and CPU times (gopsutil) at that edge; servers add
+// their cumulative counters, clients their figures and HDR histogram (V2
+// compressed, base64) for the interval just closed. Workers live in their own
+// process group with Pdeathsig (Linux), ignore SIGINT and exit when stdin
+// closes, so none survives the controller, Ctrl-C included.
+//
+// # Load
+//
+// A client worker runs Concurrency goroutines per timed part (Driver): closed
+// loop by default, or constant rate (latency from the intended send time, as
+// wrk2 does). Every result lands in a Recorder shard (about 15 ns, no
+// allocation: BenchmarkRecord); errors are counted, and a bounded sample of
+// their messages is kept. A watchdog cancels operations past OpTimeout.
+//
+// # Extension points
+//
+//   - Remote mode (issue 6): endpoint (proc.go) is what the controller needs
+//     from a worker. A server-only process can expose the same "mark" request
+//     over its TCP control port (token-checked, read-only) and be an endpoint
+//     for the client-side controller; results() needs no change. Without a
+//     control port the server side is simply absent and server CPU shows n/a.
+//   - Merging hosts (issue 6): Result keeps per-worker raw figures (Workers),
+//     the window's wall-clock start and the merged histogram, so that results
+//     of several client hosts merge exactly.
+//   - Repetitions (issue 8): Runner.Run's loop; Result.Run is the repetition
+//     index and RunConfig.Count the number of repetitions.
+package harness
