@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand"
+	"reflect"
 	"strings"
 	"unsafe"
 )
@@ -65,6 +66,9 @@ func decodeCuts(opts ReaderOptions, stream []byte, cuts []int) ([]string, error)
 				return fmt.Errorf("buffered %d above limit", r.Buffered())
 			}
 			if ev != nil {
+				if err := checkClean(ev); err != nil {
+					return err
+				}
 				switch ev.Kind {
 				case KindData, KindStream, KindFile:
 					if indexIn(p, ev.Payload) < 0 {
@@ -205,3 +209,35 @@ func unhex(s string) []byte {
 }
 
 var _ = bytes.Equal
+
+// checkClean reports fields set that do not apply to the event's kind
+// (stale values from an earlier event).
+func checkClean(ev *Event) error {
+	c := *ev
+	c.Kind, c.Offset, c.Channel, c.First, c.Complete = 0, 0, 0, 0, false
+	switch ev.Kind {
+	case KindConnHeader:
+		c.Channels = 0
+	case KindFastReply:
+		c.ID, c.Code = UUID{}, 0
+	case KindMessage, KindResponse:
+		c.ID, c.ParentID, c.Action, c.Expects, c.HasStream, c.ContentFlags = UUID{}, UUID{}, nil, false, false, 0
+		c.DataSize, c.FilesCount, c.TotalFilesSize, c.ContentPackets, c.PacketSize = 0, 0, 0, 0, 0
+		c.Files = nil
+	case KindContinue:
+		c.PacketSize = 0
+	case KindData, KindStream, KindFile:
+		c.Index, c.PacketSize, c.Payload, c.PieceOffset, c.Last, c.Remaining = 0, 0, nil, 0, false, 0
+	case KindFileEnd:
+		c.Index = 0
+	case KindAbort:
+		c.Aborted = false
+	}
+	if len(c.Files) == 0 {
+		c.Files = nil
+	}
+	if !reflect.DeepEqual(c, Event{}) {
+		return fmt.Errorf("stale fields in %s event: %+v", ev.Kind, c)
+	}
+	return nil
+}
