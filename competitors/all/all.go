@@ -4,6 +4,8 @@
 package all
 
 import (
+	// gRPC and gRPC TLS.
+	_ "github.com/sockety-harness/sockety-harness/competitors/grpc"
 	// HTTP/1 and HTTPS/1.
 	_ "github.com/sockety-harness/sockety-harness/competitors/http1"
 	// HTTP/2 (h2c) and HTTPS/2.
