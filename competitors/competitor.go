@@ -38,6 +38,15 @@ type TLSSuite interface {
 	UsesTLS() bool
 }
 
+// DeliveryCounter is implemented by suites whose server cannot count some
+// one-way operations in ServerCounters (an HTTP/2 PING never reaches the
+// handler). For a scenario where CountsDelivery returns false the harness
+// shows "delivered" as n/a instead of 0. Suites that do not implement it are
+// assumed to count every one-way operation.
+type DeliveryCounter interface {
+	CountsDelivery(s scenarios.Scenario) bool
+}
+
 // Benchmark is one scenario as a suite shows it.
 //
 // A suite lists a Mixed scenario only when it supports every part: the harness

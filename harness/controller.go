@@ -571,7 +571,11 @@ func (c *Controller) results(suite competitors.Suite, b competitors.Benchmark, r
 			s := ShareOf(serverCPU, meanServerWin, ns)
 			r.CPU.Server = &s
 		}
-		if sc.OneWay() && !mixed && sComplete && meanServerWin > 0 {
+		counted := true
+		if dc, ok := suite.(competitors.DeliveryCounter); ok {
+			counted = dc.CountsDelivery(sc)
+		}
+		if sc.OneWay() && !mixed && counted && sComplete && meanServerWin > 0 {
 			secs := float64(meanServerWin) / 1e9
 			r.Delivered = &Delivered{
 				Messages: delivered.Messages, Bytes: delivered.Bytes, VerifyErrors: delivered.VerifyErrors,
