@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"math"
 	"strconv"
 	"unicode/utf8"
 )
@@ -639,6 +640,12 @@ func (r *Reader) packet(h []byte) (*Event, error) {
 	if cs != nil && cs.content && nib != nibContinue && nib != nibSwitchLow && nib != nibSwitch &&
 		nib != nibFastLow && nib != nibFast && nib != nibHeartbeat && nib != nibGoAway && nib != nibAbort {
 		return nil, r.fail(ErrUnexpected, nibKind[nib], "content on this channel awaits Continue")
+	}
+	if nib == nibMessage || nib == nibResponse || nib == nibContinue || nib == nibStream || nib == nibData || nib == nibFile {
+		// Packet sizes are ints; only a 32-bit platform can overflow.
+		if leUint(h[1:1+sizeWidth(b)]) > math.MaxInt {
+			return nil, r.fail(ErrLimit, nibKind[nib], "packet size above this platform's int")
+		}
 	}
 	switch nib {
 	case nibSwitchLow, nibSwitch:
