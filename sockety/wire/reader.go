@@ -357,22 +357,31 @@ func (r *Reader) Next(p []byte) (n int, ev *Event, err error) {
 // its channel idle. It returns a nil event when the packet needs the general
 // path (split, files, limits, errors).
 func (r *Reader) fastContent(p []byte) (int, *Event) {
+	if len(p) < 2 {
+		return 0, nil
+	}
 	b := p[0]
-	w := sizeWidth(b)
-	if len(p) < 1+w {
-		return 0, nil
-	}
-	var size int
-	if w == 1 {
-		size = int(p[1])
+	var c []byte
+	var end int
+	if b&0x0C == 0 {
+		// One-byte size: the common case.
+		end = 2 + int(p[1])
+		if end > len(p) || end == 2 {
+			return 0, nil
+		}
+		c = p[2:end]
 	} else {
-		size = int(leUint(p[1 : 1+w]))
+		w := sizeWidth(b)
+		if len(p) < 1+w {
+			return 0, nil
+		}
+		size := int(leUint(p[1 : 1+w]))
+		end = 1 + w + size
+		if end > len(p) || size < 1 {
+			return 0, nil
+		}
+		c = p[1+w : end]
 	}
-	end := 1 + w + size
-	if end > len(p) || size < 1 {
-		return 0, nil
-	}
-	c := p[1+w : end]
 	flags := c[0]
 	if flags&0x30 != 0 {
 		return 0, nil
@@ -381,6 +390,7 @@ func (r *Reader) fastContent(p []byte) (int, *Event) {
 	if cs != nil && (cs.busy || cs.content) {
 		return 0, nil
 	}
+	size := len(c)
 	resp := b>>4 == nibResponse
 	var pos, actOff, actLen int
 	if resp {
