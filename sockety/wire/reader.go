@@ -313,10 +313,15 @@ func hexByte(b byte) string {
 
 // Next consumes up to len(p) bytes from the head of p and returns how many
 // it consumed and at most one event. The caller advances its input by n and
-// calls again with the rest (and later with more bytes). ev == nil with
-// n == len(p) means that more bytes are needed; every event consumes at
-// least one byte. After an error (always a *ProtocolError), every later call
-// returns the same error.
+// calls again with the rest (and later with more bytes): keep calling while
+// p has bytes. ev == nil with n == len(p) means that more bytes are needed;
+// ev == nil with n < len(p) happens after a packet that yields no event
+// (a Message/Response packet whose content continues in a Continue packet,
+// a Continue that does not complete it, a zero-size Message). Every call
+// with a non-empty p consumes at least one byte, and every event consumes at
+// least one byte. The Reader keeps no reference to p after returning (split
+// content and partial packet headers are copied). After an error (always a
+// *ProtocolError), every later call returns the same error.
 //
 // The event and the slices in it (Payload, Action, file names) are valid
 // until the next call; Payload, and Action and names of content that arrived
