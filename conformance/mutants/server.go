@@ -169,14 +169,23 @@ func (s *Server) serve(nc net.Conn) {
 			if s.mut == Switch12AsLow {
 				in = mangleSwitch(in)
 			}
-			evs, perr := asm.Feed(in)
-			if asm.HeaderSeen() {
-				c.limit = asm.HeaderChannels
-			}
-			for _, ev := range evs {
-				if !c.handle(ev) {
-					c.flush()
-					return
+			// Feed one byte at a time so that each event sees the message as it was when
+			// the event happened (later packets of the same read are not applied yet).
+			var perr error
+			for i := range in {
+				var evs []raw.Event
+				evs, perr = asm.Feed(in[i : i+1])
+				if asm.HeaderSeen() {
+					c.limit = asm.HeaderChannels
+				}
+				for _, ev := range evs {
+					if !c.handle(ev) {
+						c.flush()
+						return
+					}
+				}
+				if perr != nil {
+					break
 				}
 			}
 			if ferr := c.flush(); ferr != nil {

@@ -270,7 +270,12 @@ func runOne(parent context.Context, c *Case, def time.Duration) *Result {
 		case <-done:
 		case <-time.After(2 * time.Second):
 		}
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil {
+		t.mu.Lock()
+		failed := t.res.Verdict == Fail
+		t.mu.Unlock()
+		if failed {
+			// The case already failed with its own reason while being stopped.
+		} else if errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil {
 			t.set(Fail, "case timed out", "case finishes within "+to.String(), "no conclusion", nil)
 		} else {
 			t.set(Skip, "run interrupted", "", "", nil)

@@ -588,7 +588,7 @@ func (b *builder) robustness() {
 			c.send([]byte{0xF3, 0x20})
 			c.rejects("an invalid control byte")
 		})
-	bad("robustness/12", secMux, "Switch Channel to 4095 after announcing a single channel",
+	bad("robustness/12", secMux, "Switch Channel to the channel count the server announced (one over its limit)",
 		"a channel at or over the announced count is invalid", func(s *sess) []byte {
 			n := s.peerChannels()
 			if n >= raw.MaxChannels {

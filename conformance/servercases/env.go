@@ -122,7 +122,7 @@ func tail(b []byte) []byte {
 func (s *sess) reply(id [16]byte, what string) (*raw.Fast, *raw.Obj) {
 	var f *raw.Fast
 	var o *raw.Obj
-	err := s.c.Wait(s.t.Context(), func(sn *raw.Snapshot) bool {
+	err := s.c.Wait(s.waitCtx(), func(sn *raw.Snapshot) bool {
 		for _, x := range sn.Asm.Fasts {
 			if x.ID == id {
 				f = x
@@ -392,4 +392,14 @@ func within(t *runner.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), d)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// waitCtx ends a little before the case deadline, so a missing answer is reported as such
+// rather than as a case timeout.
+func (s *sess) waitCtx() context.Context {
+	d, ok := s.t.Context().Deadline()
+	if !ok {
+		return s.t.Context()
+	}
+	return within(s.t, time.Until(d)-300*time.Millisecond)
 }
