@@ -245,13 +245,13 @@ func (c *Conn) Writes() uint64 { return c.w.writes.Load() }
 // o.Stream needs Start to get its writer.
 func (c *Conn) Pass(ctx context.Context, o *Outgoing) error {
 	if o.Stream {
-		req, err := c.send(ctx, o, false, UUID{}, nil, true)
+		req, _, err := c.send(ctx, o, false, UUID{}, nil, true)
 		if err == nil && req.stream != nil {
 			return req.stream.Close()
 		}
 		return err
 	}
-	_, err := c.send(ctx, o, false, UUID{}, nil, false)
+	_, _, err := c.send(ctx, o, false, UUID{}, nil, false)
 	return err
 }
 
@@ -259,13 +259,15 @@ func (c *Conn) Pass(ctx context.Context, o *Outgoing) error {
 // call Response to get the reply. It returns when the message (but not its
 // stream) is sent as Pass describes.
 func (c *Conn) Send(ctx context.Context, o *Outgoing) (*Request, error) {
-	return c.send(ctx, o, false, UUID{}, newWaiter(false), true)
+	req, _, err := c.send(ctx, o, false, UUID{}, newWaiter(false), true)
+	return req, err
 }
 
 // SendMulti is Send for a message that may get several replies: the
 // Request keeps listening until Close.
 func (c *Conn) SendMulti(ctx context.Context, o *Outgoing) (*Request, error) {
-	return c.send(ctx, o, false, UUID{}, newWaiter(true), true)
+	req, _, err := c.send(ctx, o, false, UUID{}, newWaiter(true), true)
+	return req, err
 }
 
 // Start sends a message with or without expecting a response and returns
@@ -275,7 +277,8 @@ func (c *Conn) Start(ctx context.Context, o *Outgoing, expectResponse bool) (*Re
 	if expectResponse {
 		wt = newWaiter(false)
 	}
-	return c.send(ctx, o, false, UUID{}, wt, true)
+	req, _, err := c.send(ctx, o, false, UUID{}, wt, true)
+	return req, err
 }
 
 // Call sends a message (without stream) and waits for its first reply.
@@ -286,15 +289,9 @@ func (c *Conn) Call(ctx context.Context, o *Outgoing) (Reply, error) {
 		return Reply{}, ErrInvalid
 	}
 	wt := waiterPool.Get().(*waiter)
-	id := o.ID
-	if id.IsZero() {
-		id = NewUUID()
-	}
-	saved := o.ID
-	o.ID = id
-	_, err := c.send(ctx, o, false, UUID{}, wt, false)
-	o.ID = saved
+	_, id, err := c.send(ctx, o, false, UUID{}, wt, false)
 	if err != nil {
+		c.ws.remove(id, wt)
 		waiterPool.Put(wt)
 		return Reply{}, err
 	}

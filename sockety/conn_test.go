@@ -3,9 +3,9 @@ package sockety_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
-	"crypto/tls"
 	"io"
 	"net"
 	"strconv"

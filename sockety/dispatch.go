@@ -33,6 +33,24 @@ type readState struct {
 	chans   [maxChannels]*inMsg
 	actions map[string]string
 	fileBuf []fileInfo
+	freeSt  []*inMsg
+	spare   *Message // handed back by inline handlers
+}
+
+func (rs *readState) newSt() *inMsg {
+	if n := len(rs.freeSt); n > 0 {
+		st := rs.freeSt[n-1]
+		rs.freeSt = rs.freeSt[:n-1]
+		return st
+	}
+	return &inMsg{}
+}
+
+func (rs *readState) freeState(st *inMsg) {
+	*st = inMsg{fileOff: st.fileOff[:0], fileGot: st.fileGot[:0]}
+	if len(rs.freeSt) < 64 {
+		rs.freeSt = append(rs.freeSt, st)
+	}
 }
 
 func (rs *readState) intern(b []byte) string {
@@ -67,13 +85,20 @@ func (rs *readState) start(ch int, si *startInfo) error {
 	for _, f := range si.files {
 		total += f.size
 	}
-	st := &inMsg{}
+	st := rs.newSt()
 	var in *incoming
 	if si.response {
 		st.resp = &Response{Parent: si.parent}
 		in = &st.resp.incoming
 	} else {
-		st.msg = &Message{Action: rs.intern(si.action)}
+		m := rs.spare
+		if m != nil {
+			rs.spare = nil
+		} else {
+			m = &Message{}
+		}
+		m.Action = rs.intern(si.action)
+		st.msg = m
 		in = &st.msg.incoming
 	}
 	st.in = in
@@ -95,16 +120,16 @@ func (rs *readState) start(ch int, si *startInfo) error {
 			st.buf = make([]byte, total)
 			in.data.b = st.buf[:si.dataSize:si.dataSize]
 			off := si.dataSize
-			st.fileOff = make([]int, len(si.files))
-			st.fileGot = make([]int64, len(si.files))
+			st.fileOff = grow(st.fileOff, len(si.files))
+			st.fileGot = grow(st.fileGot, len(si.files))
 			for i := range in.files {
 				st.fileOff[i] = int(off)
 				in.files[i].b = st.buf[off : off+in.files[i].size : off+in.files[i].size]
 				off += in.files[i].size
 			}
 		} else if len(si.files) > 0 {
-			st.fileOff = make([]int, len(si.files))
-			st.fileGot = make([]int64, len(si.files))
+			st.fileOff = grow(st.fileOff, len(si.files))
+			st.fileGot = grow(st.fileGot, len(si.files))
 		}
 		rs.chans[ch] = st
 		return nil
@@ -145,6 +170,10 @@ func (rs *readState) dispatch(st *inMsg, complete bool) {
 	if complete {
 		if ih, ok := h.(InlineHandler); ok && ih.Inline(m) {
 			c.serve(h, m)
+			// The inline contract: m is not used after ServeSockety
+			// returned, so it serves the next message.
+			*m = Message{}
+			rs.spare = m
 			return
 		}
 	}
@@ -254,6 +283,7 @@ func (rs *readState) complete(ch int) {
 	if st.whole {
 		rs.dispatch(st, true)
 	}
+	rs.freeState(st)
 }
 
 // abort drops the message in progress on ch.
@@ -265,6 +295,7 @@ func (rs *readState) abort(ch int) {
 	rs.chans[ch] = nil
 	st.in.aborted.Store(true)
 	rs.endAll(st, ErrAborted)
+	rs.freeState(st)
 }
 
 func (rs *readState) endAll(st *inMsg, err error) {
@@ -293,4 +324,14 @@ func (rs *readState) shutdown(err error) {
 
 func (rs *readState) fastReply(id UUID, code Code) {
 	rs.c.ws.deliver(id, Reply{Code: code})
+}
+
+// grow returns s resized to n zeroed elements, reusing its array.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
 }

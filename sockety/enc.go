@@ -1,6 +1,8 @@
 package sockety
 
 import (
+	"fmt"
+
 	"github.com/sockety-harness/sockety-harness/sockety/wire"
 )
 
@@ -31,21 +33,9 @@ func (h *head) responseHeader() wire.ResponseHeader {
 		HasStream: h.stream, DataSize: uint64(h.dataSize), Files: h.files}
 }
 
-// headSize validates h and returns the size of its start packet.
-func headSize(h *head) (int, error) {
-	var n int
-	var err error
-	if h.response {
-		r := h.responseHeader()
-		n, err = wire.ResponseContentSize(&r)
-	} else {
-		m := h.message()
-		n, err = wire.MessageContentSize(&m)
-	}
-	return n + 5, err
-}
-
-func appendHead(dst []byte, h *head) []byte {
+// appendHead appends the start packet of h; on error (an invalid action
+// or file name) dst is returned unchanged with an error wrapping ErrInvalid.
+func appendHead(dst []byte, h *head) ([]byte, error) {
 	var out []byte
 	var err error
 	if h.response {
@@ -56,9 +46,9 @@ func appendHead(dst []byte, h *head) []byte {
 		out, err = wire.AppendMessage(dst, &m)
 	}
 	if err != nil {
-		return dst
+		return dst[:len(dst):len(dst)], fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	return out
+	return out, nil
 }
 
 func appendConnHeader(dst []byte, channels int) []byte {

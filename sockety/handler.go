@@ -26,7 +26,9 @@ func (f HandlerFunc) ServeSockety(m *Message) { f(m) }
 // Options.SmallMessage bytes) and, when it returns true, ServeSockety runs
 // on the read loop. It must then not block: nothing else is read on the
 // connection meanwhile. Replies from there are fine (they only wait when
-// the write queue is full).
+// the write queue is full). A message handled inline must not be used
+// after ServeSockety returned (its *Message is reused for the next one):
+// reply before returning and copy what you keep (payload bytes included).
 type InlineHandler interface {
 	Handler
 	Inline(m *Message) bool

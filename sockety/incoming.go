@@ -68,7 +68,7 @@ func (in *incoming) FastReply(ctx context.Context, code Code) error {
 // Respond answers with a full response that expects no reply. A response
 // with Stream set is better sent with RespondStart, which gives the writer.
 func (in *incoming) Respond(ctx context.Context, o *Outgoing) error {
-	_, err := in.conn.send(ctx, o, true, in.id, nil, false)
+	_, _, err := in.conn.send(ctx, o, true, in.id, nil, false)
 	return err
 }
 
@@ -79,7 +79,8 @@ func (in *incoming) RespondStart(ctx context.Context, o *Outgoing, expect bool) 
 	if expect {
 		wt = newWaiter(false)
 	}
-	return in.conn.send(ctx, o, true, in.id, wt, true)
+	req, _, err := in.conn.send(ctx, o, true, in.id, wt, true)
+	return req, err
 }
 
 // discard drops every unread payload (called when the handler returned).

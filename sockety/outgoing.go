@@ -139,74 +139,82 @@ var headPool = sync.Pool{New: func() any { return new(head) }}
 // send writes o as a message (parent zero, response false) or a response.
 // With a waiter, the reply is expected and wt is registered before the first
 // byte is queued. wantReq asks for a *Request (which a stream needs anyway).
-func (c *Conn) send(ctx context.Context, o *Outgoing, response bool, parent UUID, wt *waiter, wantReq bool) (*Request, error) {
+func (c *Conn) send(ctx context.Context, o *Outgoing, response bool, parent UUID, wt *waiter, wantReq bool) (*Request, UUID, error) {
 	if err := c.validate(o, response); err != nil {
-		return nil, err
+		return nil, UUID{}, err
 	}
 	if !response && (c.goingAway.Load() || c.peerGoingAway.Load()) {
-		return nil, ErrGoingAway
-	}
-	id := o.ID
-	if id.IsZero() {
-		id = NewUUID()
+		return nil, UUID{}, ErrGoingAway
 	}
 	h := headPool.Get().(*head)
-	*h = head{response: response, parent: parent, id: id, action: o.Action, dataSize: o.dataSize(),
+	*h = head{response: response, parent: parent, id: o.ID, action: o.Action, dataSize: o.dataSize(),
 		stream: o.hasStream(), expect: wt != nil, files: h.files[:0]}
 	if response {
 		h.action = ""
 	}
 	small := !h.stream && o.DataReader == nil
 	payload := int64(len(o.Data))
+	est := 40 + len(h.action)
 	for i := range o.Files {
 		f := &o.Files[i]
 		h.files = append(h.files, wire.FileHeader{Name: f.Name, Size: uint64(f.size())})
 		payload += f.size()
+		est += 12 + len(f.Name)
 		if f.Reader != nil {
 			small = false
 		}
 	}
 	small = small && payload <= int64(c.opts.ChunkSize)
-	hs, err := headSize(h)
-	if err != nil {
-		c.putHead(h)
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
-	}
-
-	var req *Request
-	if wt != nil {
-		c.ws.add(id, wt)
-	}
-	if wantReq || (h.stream && o.StreamReader == nil) {
-		req = &Request{id: id, c: c, wt: wt}
-	}
-	fail := func(err error) (*Request, error) {
-		if wt != nil {
-			c.ws.remove(id, wt)
-		}
-		return nil, err
-	}
 
 	if small {
-		err := c.sendWhole(ctx, h, hs, o, int(payload))
+		err := c.sendWhole(ctx, h, est, o, int(payload), wt)
+		id := h.id
 		c.putHead(h)
 		if err != nil {
-			return fail(err)
+			return nil, id, err
 		}
-		return req, nil
+		var req *Request
+		if wantReq {
+			req = &Request{id: id, c: c, wt: wt}
+		}
+		return req, id, nil
 	}
 
 	// A long message: it holds a channel until its last part is queued.
-	ch, err := c.w.lockChannel(ctx, hs, true)
+	ch, err := c.w.lockChannel(ctx, est, true)
 	if err != nil {
 		c.putHead(h)
-		return fail(err)
+		return nil, UUID{}, err
 	}
-	c.w.switchTo(ch)
-	c.w.buf = appendHead(c.w.buf, h)
-	c.w.unlock()
+	w := c.w
+	if h.id.IsZero() {
+		h.id = w.newID()
+	}
+	id := h.id
+	w.switchTo(ch)
+	w.buf, err = appendHead(w.buf, h)
+	if err != nil {
+		w.release(ch)
+		w.unlock()
+		c.putHead(h)
+		return nil, id, err
+	}
+	if wt != nil {
+		c.ws.add(id, wt)
+	}
+	w.unlock()
 	c.putHead(h)
 
+	var req *Request
+	if wantReq || (o.Stream && o.StreamReader == nil) {
+		req = &Request{id: id, c: c, wt: wt}
+	}
+	fail := func(err error) (*Request, UUID, error) {
+		if wt != nil {
+			c.ws.remove(id, wt)
+		}
+		return nil, id, err
+	}
 	hasStream := o.hasStream()
 	t := &transfer{c: c, ch: ch, ack: make(chan struct{}, 2)}
 	if err := t.payload(ctx, kindData, 0, o.Data, o.DataReader, o.DataSize); err != nil {
@@ -228,7 +236,7 @@ func (c *Conn) send(ctx context.Context, o *Outgoing, response bool, parent UUID
 		if len(o.Files) == 0 {
 			t.finish()
 		}
-		return req, nil
+		return req, id, nil
 	}
 	sw := &StreamWriter{t: t}
 	if o.StreamReader != nil {
@@ -239,10 +247,10 @@ func (c *Conn) send(ctx context.Context, o *Outgoing, response bool, parent UUID
 		if err := sw.Close(); err != nil {
 			return fail(err)
 		}
-		return req, nil
+		return req, id, nil
 	}
 	req.stream = sw
-	return req, nil
+	return req, id, nil
 }
 
 func (c *Conn) putHead(h *head) {
@@ -254,15 +262,28 @@ func (c *Conn) putHead(h *head) {
 
 // sendWhole queues a message without stream whose payload fits one chunk,
 // all in one go: it never holds a channel beyond its own bytes.
-func (c *Conn) sendWhole(ctx context.Context, h *head, hs int, o *Outgoing, payload int) error {
-	est := hs + 8 + payload + 12*len(o.Files)
-	ch, err := c.w.lockChannel(ctx, est, false)
+func (c *Conn) sendWhole(ctx context.Context, h *head, est int, o *Outgoing, payload int, wt *waiter) error {
+	ch, err := c.w.lockChannel(ctx, est+payload, false)
 	if err != nil {
 		return err
 	}
 	w := c.w
+	if h.id.IsZero() {
+		h.id = w.newID()
+	}
+	cur := w.cur
 	w.switchTo(ch)
-	w.buf = appendHead(w.buf, h)
+	w.buf, err = appendHead(w.buf, h)
+	if err != nil {
+		w.cur = cur
+		w.unlock()
+		return err
+	}
+	if wt != nil {
+		// Registered under the writer lock: the reply cannot arrive
+		// before the message is flushed, which needs the lock.
+		c.ws.add(h.id, wt)
+	}
 	if len(o.Data) > 0 {
 		w.buf = appendPayloadHead(w.buf, kindData, 0, len(o.Data))
 		w.buf = append(w.buf, o.Data...)

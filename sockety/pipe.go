@@ -248,6 +248,11 @@ func (pl *Payload) Discard() (int64, error) {
 	if pl == nil {
 		return 0, nil
 	}
+	if pl.p == nil {
+		n := len(pl.b) - pl.off
+		pl.off = len(pl.b)
+		return int64(n), nil
+	}
 	n, err := io.Copy(io.Discard, pl)
 	return n, err
 }

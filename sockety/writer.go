@@ -2,7 +2,9 @@ package sockety
 
 import (
 	"context"
+	"crypto/rand"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,6 +56,9 @@ type writer struct {
 	spare     []byte
 	spareSegs []seg
 
+	rnd    [uuidBlock]byte // randomness for UUIDs, drawn under mu
+	rndOff int
+
 	wake   chan struct{}
 	dead   chan struct{} // closed when the loop has stopped
 	wrote  atomic.Bool   // something was written since the last heartbeat check
@@ -70,6 +75,7 @@ func newWriter(nc net.Conn, limit int) *writer {
 		buf:   make([]byte, 0, 16<<10),
 		spare: make([]byte, 0, 16<<10),
 	}
+	w.rndOff = uuidBlock
 	switch nc.(type) {
 	case *net.TCPConn, *net.UnixConn:
 		w.vec = true
@@ -251,6 +257,10 @@ func (w *writer) loop(tick func(), ticks <-chan time.Time) error {
 			tick()
 			continue
 		}
+		// Let the goroutines that are ready to run (senders woken by the
+		// replies just read, handlers) queue their packets first: one
+		// yield turns many small writes into one.
+		runtime.Gosched()
 		w.mu.Lock()
 		if w.err != nil {
 			err := w.err
@@ -277,7 +287,7 @@ func (w *writer) loop(tick func(), ticks <-chan time.Time) error {
 		w.releaseSegs(segs)
 		w.wrote.Store(true)
 		clear(segs)
-		if cap(buf) > 1<<20 {
+		if cap(buf) > 4*w.limit {
 			buf = make([]byte, 0, 16<<10)
 		}
 		w.spare, w.spareSegs = buf[:0], segs[:0]
@@ -376,4 +386,20 @@ func (w *writer) segLen(segs []seg) int {
 		n += len(s.data)
 	}
 	return n
+}
+
+// newID returns a fresh version-4 UUID from the writer's block of
+// randomness; mu must be held.
+func (w *writer) newID() UUID {
+	if w.rndOff+16 > uuidBlock {
+		_, _ = rand.Read(w.rnd[:])
+		w.rndOff = 0
+	}
+	var u UUID
+	copy(u[:], w.rnd[w.rndOff:w.rndOff+16])
+	clear(w.rnd[w.rndOff : w.rndOff+16])
+	w.rndOff += 16
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	return u
 }

@@ -1,0 +1,405 @@
+package sockety_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sockety-harness/sockety-harness/sockety"
+	"github.com/sockety-harness/sockety-harness/sockety/contract"
+)
+
+// The benchmarks run client and server in one process over loopback: 2
+// connections with 100 operations in flight each, like the seed's load.
+// Throughput is reported as msgs/s (or MB/s delivered at the server) next
+// to a raw-TCP baseline of the same shape (BenchmarkRawTCP*): compare the
+// two as ratios within one run, since the machine is noisy.
+
+const benchConns = 2
+
+// benchInFlight is the operations in flight per connection (100;
+// SOCKETY_BENCH_INFLIGHT overrides it for exploration).
+var benchInFlight = func() int {
+	if n, err := strconv.Atoi(os.Getenv("SOCKETY_BENCH_INFLIGHT")); err == nil && n > 0 {
+		return n
+	}
+	return 100
+}()
+
+// countingHandler counts what the contract server received.
+type countingHandler struct {
+	contract.Handler
+	msgs  atomic.Int64
+	bytes atomic.Int64
+}
+
+func (h *countingHandler) ServeSockety(m *sockety.Message) {
+	if m.Action == "data" {
+		n, _ := m.Data().Discard()
+		h.bytes.Add(n)
+		h.msgs.Add(1)
+		return
+	}
+	h.msgs.Add(1)
+	h.Handler.ServeSockety(m)
+}
+
+func (h *countingHandler) Inline(m *sockety.Message) bool { return h.Handler.Inline(m) }
+
+func benchSetup(b *testing.B) (*countingHandler, []*sockety.Conn) {
+	h := &countingHandler{}
+	ts := startServer(b, h, nil, nil)
+	conns := make([]*sockety.Conn, benchConns)
+	for i := range conns {
+		conns[i] = dial(b, ts.addr, nil)
+	}
+	return h, conns
+}
+
+// runLoad runs op b.N times from benchConns*benchInFlight goroutines.
+func runLoad(b *testing.B, conns []*sockety.Conn, op func(c *sockety.Conn) error) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for i := 0; i < benchConns*benchInFlight; i++ {
+		wg.Add(1)
+		go func(c *sockety.Conn) {
+			defer wg.Done()
+			for next.Add(1) <= int64(b.N) {
+				if err := op(c); err != nil {
+					failed.Add(1)
+					return
+				}
+			}
+		}(conns[i%len(conns)])
+	}
+	wg.Wait()
+	if n := failed.Load(); n > 0 {
+		b.Fatalf("%d operations failed", n)
+	}
+}
+
+func waitCount(b *testing.B, c *atomic.Int64, n int64) {
+	deadline := time.Now().Add(60 * time.Second)
+	for c.Load() < n {
+		if time.Now().After(deadline) {
+			b.Fatalf("server received %d of %d", c.Load(), n)
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+}
+
+func writes(conns []*sockety.Conn) uint64 {
+	var n uint64
+	for _, c := range conns {
+		n += c.Writes()
+	}
+	return n
+}
+
+func report(b *testing.B, start time.Time, conns []*sockety.Conn, w0 uint64, unit string) {
+	el := time.Since(start).Seconds()
+	b.ReportMetric(float64(b.N)/el, unit)
+	b.ReportMetric(float64(writes(conns)-w0)/float64(b.N), "writes/op")
+}
+
+func BenchmarkPassPing(b *testing.B) {
+	h, conns := benchSetup(b)
+	o := &sockety.Outgoing{Action: "ping"}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	w0 := writes(conns)
+	start := time.Now()
+	runLoad(b, conns, func(c *sockety.Conn) error { return c.Pass(ctx, o) })
+	waitCount(b, &h.msgs, int64(b.N))
+	report(b, start, conns, w0, "msgs/s")
+}
+
+func BenchmarkCallFast(b *testing.B) {
+	_, conns := benchSetup(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	w0 := writes(conns)
+	start := time.Now()
+	runLoad(b, conns, func(c *sockety.Conn) error {
+		_, err := c.Call(ctx, &sockety.Outgoing{Action: "fast"})
+		return err
+	})
+	report(b, start, conns, w0, "rt/s")
+}
+
+func BenchmarkCallEcho(b *testing.B) {
+	_, conns := benchSetup(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	w0 := writes(conns)
+	start := time.Now()
+	runLoad(b, conns, func(c *sockety.Conn) error {
+		_, err := c.Call(ctx, &sockety.Outgoing{Action: "echo"})
+		return err
+	})
+	report(b, start, conns, w0, "rt/s")
+}
+
+func benchData(b *testing.B, size int) {
+	h, conns := benchSetup(b)
+	data := make([]byte, size)
+	ctx := context.Background()
+	b.SetBytes(int64(size))
+	b.ResetTimer()
+	start := time.Now()
+	runLoad(b, conns, func(c *sockety.Conn) error {
+		return c.Pass(ctx, &sockety.Outgoing{Action: "data", Data: data})
+	})
+	waitCount(b, &h.msgs, int64(b.N))
+	el := time.Since(start).Seconds()
+	b.ReportMetric(float64(h.bytes.Load())/el/1e6, "MB/s-delivered")
+}
+
+func BenchmarkData1MiB(b *testing.B) { benchData(b, 1<<20) }
+func BenchmarkData4MiB(b *testing.B) { benchData(b, 4<<20) }
+
+// --- raw TCP baseline: length-prefixed frames, batched writes ---
+//
+// Frame: uint32 length of what follows, 1 byte kind, 8 bytes id, payload.
+// Kinds: 0 one-way (counted), 1 request (answered with an empty kind-2 frame).
+
+type rawConn struct {
+	nc      net.Conn
+	mu      sync.Mutex
+	buf     []byte
+	kick    chan struct{}
+	waitMu  sync.Mutex
+	waiters map[uint64]chan struct{}
+	nextID  atomic.Uint64
+	writes  atomic.Uint64
+}
+
+func newRawConn(nc net.Conn) *rawConn {
+	c := &rawConn{nc: nc, kick: make(chan struct{}, 1), waiters: map[uint64]chan struct{}{}}
+	go c.flushLoop()
+	go c.readReplies()
+	return c
+}
+
+func (c *rawConn) flushLoop() {
+	var out []byte
+	for range c.kick {
+		c.mu.Lock()
+		out, c.buf = c.buf, out[:0]
+		c.mu.Unlock()
+		if len(out) > 0 {
+			c.writes.Add(1)
+			if _, err := c.nc.Write(out); err != nil {
+				return
+			}
+		}
+	}
+}
+
+func (c *rawConn) frame(kind byte, id uint64, payload []byte) {
+	c.mu.Lock()
+	c.buf = binary.LittleEndian.AppendUint32(c.buf, uint32(9+len(payload)))
+	c.buf = append(c.buf, kind)
+	c.buf = binary.LittleEndian.AppendUint64(c.buf, id)
+	c.buf = append(c.buf, payload...)
+	c.mu.Unlock()
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// big writes a large frame in place (writev), serialized with the batches.
+func (c *rawConn) big(payload []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var h [13]byte
+	binary.LittleEndian.PutUint32(h[:], uint32(9+len(payload)))
+	bufs := net.Buffers{c.buf, h[:], payload}
+	c.buf = c.buf[:0]
+	c.writes.Add(1)
+	_, err := bufs.WriteTo(c.nc)
+	return err
+}
+
+func (c *rawConn) call() error {
+	id := c.nextID.Add(1)
+	ch := make(chan struct{}, 1)
+	c.waitMu.Lock()
+	c.waiters[id] = ch
+	c.waitMu.Unlock()
+	c.frame(1, id, nil)
+	select {
+	case <-ch:
+		return nil
+	case <-time.After(30 * time.Second):
+		return io.ErrNoProgress
+	}
+}
+
+func (c *rawConn) readReplies() {
+	r := bufio.NewReaderSize(c.nc, 64<<10)
+	var h [13]byte
+	for {
+		if _, err := io.ReadFull(r, h[:]); err != nil {
+			return
+		}
+		id := binary.LittleEndian.Uint64(h[5:])
+		c.waitMu.Lock()
+		ch := c.waiters[id]
+		delete(c.waiters, id)
+		c.waitMu.Unlock()
+		if ch != nil {
+			ch <- struct{}{}
+		}
+	}
+}
+
+type rawServer struct {
+	ln    net.Listener
+	msgs  atomic.Int64
+	bytes atomic.Int64
+	wg    sync.WaitGroup
+}
+
+func startRaw(b *testing.B) *rawServer {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &rawServer{ln: ln}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				s.serve(nc)
+			}()
+		}
+	}()
+	b.Cleanup(func() {
+		_ = ln.Close()
+		s.wg.Wait()
+	})
+	return s
+}
+
+func (s *rawServer) serve(nc net.Conn) {
+	defer nc.Close()
+	out := &rawConn{nc: nc, kick: make(chan struct{}, 1)}
+	go out.flushLoop()
+	defer close(out.kick)
+	buf := make([]byte, 64<<10)
+	var h [13]byte
+	r := bufio.NewReaderSize(nc, 64<<10)
+	for {
+		if _, err := io.ReadFull(r, h[:]); err != nil {
+			return
+		}
+		n := int(binary.LittleEndian.Uint32(h[:])) - 9
+		for n > 0 {
+			k, err := r.Read(buf[:min(n, len(buf))])
+			if err != nil {
+				return
+			}
+			n -= k
+			s.bytes.Add(int64(k))
+		}
+		s.msgs.Add(1)
+		if h[4] == 1 {
+			out.frame(2, binary.LittleEndian.Uint64(h[5:]), nil)
+		}
+	}
+}
+
+func rawSetup(b *testing.B) (*rawServer, []*rawConn) {
+	s := startRaw(b)
+	conns := make([]*rawConn, benchConns)
+	for i := range conns {
+		nc, err := net.Dial("tcp", s.ln.Addr().String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = nc.(*net.TCPConn).SetNoDelay(true)
+		b.Cleanup(func() { _ = nc.Close() })
+		conns[i] = &rawConn{nc: nc, kick: make(chan struct{}, 1), waiters: map[uint64]chan struct{}{}}
+		go conns[i].flushLoop()
+		go conns[i].readReplies()
+		b.Cleanup(func() { close(conns[i].kick) })
+	}
+	return s, conns
+}
+
+func runRaw(b *testing.B, conns []*rawConn, op func(c *rawConn) error) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for i := 0; i < benchConns*benchInFlight; i++ {
+		wg.Add(1)
+		go func(c *rawConn) {
+			defer wg.Done()
+			for next.Add(1) <= int64(b.N) {
+				if err := op(c); err != nil {
+					failed.Add(1)
+					return
+				}
+			}
+		}(conns[i%len(conns)])
+	}
+	wg.Wait()
+	if failed.Load() > 0 {
+		b.Fatal("raw operations failed")
+	}
+}
+
+func BenchmarkRawTCPPing(b *testing.B) {
+	s, conns := rawSetup(b)
+	payload := make([]byte, 8) // about the size of a Sockety "ping" message's content
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	runRaw(b, conns, func(c *rawConn) error { c.frame(0, 0, payload); return nil })
+	waitCount(b, &s.msgs, int64(b.N))
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+}
+
+func BenchmarkRawTCPCall(b *testing.B) {
+	_, conns := rawSetup(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	runRaw(b, conns, func(c *rawConn) error { return c.call() })
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "rt/s")
+}
+
+func benchRawData(b *testing.B, size int) {
+	s, conns := rawSetup(b)
+	data := make([]byte, size)
+	b.SetBytes(int64(size))
+	b.ResetTimer()
+	start := time.Now()
+	runRaw(b, conns, func(c *rawConn) error { return c.big(data) })
+	waitCount(b, &s.msgs, int64(b.N))
+	b.ReportMetric(float64(s.bytes.Load())/time.Since(start).Seconds()/1e6, "MB/s-delivered")
+}
+
+func BenchmarkRawTCPData1MiB(b *testing.B) { benchRawData(b, 1<<20) }
+func BenchmarkRawTCPData4MiB(b *testing.B) { benchRawData(b, 4<<20) }
