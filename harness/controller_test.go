@@ -136,3 +136,17 @@ func TestRunBenchmarkServerDies(t *testing.T) {
 		t.Errorf("worker stderr not forwarded: %q", log.String())
 	}
 }
+
+func TestServerWorkersHonoursSharedPort(t *testing.T) {
+	o := testOptions()
+	o.Servers = 3
+	ctl := &harness.Controller{Opt: o}
+	echo, _ := competitors.Lookup(harnesstest.EchoName)
+	crash, _ := competitors.Lookup(harnesstest.CrashName)
+	if n := ctl.ServerWorkers(echo); n != 3 {
+		t.Errorf("shared-port suite gets %d servers, want 3", n)
+	}
+	if n := ctl.ServerWorkers(crash); n != 1 {
+		t.Errorf("suite without a shared port gets %d servers, want 1", n)
+	}
+}

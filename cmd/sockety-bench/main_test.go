@@ -245,3 +245,18 @@ func TestInterrupt(t *testing.T) {
 		t.Fatalf("%d worker processes left", n)
 	}
 }
+
+func FuzzParseArgs(f *testing.F) {
+	f.Add("-t 1s -cc 10 -f sockety")
+	f.Add("--time=5 --rate=1e9 -p 65535")
+	f.Add("-w -1s --json")
+	f.Fuzz(func(t *testing.T, line string) {
+		c, err := parseArgs(strings.Fields(line))
+		if err != nil {
+			return
+		}
+		if c.Duration <= 0 || c.Servers < 1 || c.Clients < 1 || c.Concurrency < 1 || c.Connections < 1 || c.Warming < 0 || c.Rate < 0 {
+			t.Fatalf("accepted invalid config %+v from %q", c, line)
+		}
+	})
+}
