@@ -240,7 +240,7 @@ func (r *Reader) headerLen(b byte) (int, error) {
 	if l := hdrLenTab[b]; l > 0 {
 		return int(l), nil
 	}
-	return r.badFirstByte(b)
+	return r.firstByteSlow(b) // fails the reader with the right class
 }
 
 // hdrLenTab holds the fixed header length of every valid first byte, 0 for
@@ -255,12 +255,8 @@ var hdrLenTab = func() (t [256]int8) {
 	return t
 }()
 
-// badFirstByte classifies an invalid first byte (and fails the reader).
-func (r *Reader) badFirstByte(b byte) (int, error) {
-	return r.firstByteSlow(b)
-}
-
-// firstByteSlow validates a packet's first byte and returns its header length.
+// firstByteSlow validates a packet's first byte and returns its header
+// length; for an invalid byte it fails the reader with the error class.
 func (r *Reader) firstByteSlow(b byte) (int, error) {
 	switch b >> 4 {
 	case nibSwitchLow:
