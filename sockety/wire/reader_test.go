@@ -631,3 +631,38 @@ func TestReaderRetainedMemory(t *testing.T) {
 		t.Fatalf("%d bytes kept over %d channels, %d buffered", kept, len(r.chans), r.Buffered())
 	}
 }
+
+// TestReaderWideForms decodes the widest forms: a 3-byte Message size, File
+// packets with 2- and 3-byte indexes, File End with 2- and 3-byte indexes,
+// and a Data packet with a 4-byte size (whole and at random cuts).
+func TestReaderWideForms(t *testing.T) {
+	files := make([]FileHeader, 65537)
+	files[256].Size = 1
+	files[65536].Size = 2
+	s := &sb{}
+	s.header(4096)
+	s.switchTo(4095)
+	s.message(&MessageHeader{ID: seqID, Action: "many", Files: files, DataSize: 1<<24 + 5}, false)
+	if first := s.b[3]; first>>2&3 != 2 {
+		t.Fatalf("message first byte %02x: want a 3-byte size", first)
+	}
+	s.payload(KindFile, 65536, []byte{1, 2}, 0, false)
+	s.payload(KindFile, 256, []byte{3}, 0, false)
+	for i := len(files) - 1; i >= 0; i-- {
+		s.fileEnd(i, false)
+	}
+	s.payload(KindData, 0, pattern(1<<24+5, 1), 0, true)
+	opts := ReaderOptions{MaxFiles: 1 << 20}
+	whole, err := decodeCuts(opts, s.b, nil)
+	if err != nil || !equal(whole, s.want) {
+		t.Fatalf("whole: %v (%d events, want %d)", err, len(whole), len(s.want))
+	}
+	var cuts []int
+	for i := 1; i < len(s.b); i += 1 + (i*7919)%70000 {
+		cuts = append(cuts, i)
+	}
+	cut, err := decodeCuts(opts, s.b, cuts)
+	if err != nil || !equal(cut, s.want) {
+		t.Fatalf("cuts: %v", err)
+	}
+}
