@@ -54,14 +54,14 @@ var StreamChunks = []string{"alpha", "beta", "gamma"}
 // session is what the runner saw during one client run.
 type session struct {
 	c        *raw.Conn
-	err      error  // why the script stopped early (nil: ran to the end)
-	errStep  int    // step index where it stopped
+	err      error        // why the script stopped early (nil: ran to the end)
+	errStep  int          // step index where it stopped
 	msgs     [][]*raw.Obj // client messages per step
 	runnerMs map[string][16]byte
 	report   map[int]string // step index -> "ok" or the failure text
 	goAway   time.Time
 	closedIn time.Duration // how long after Go Away the client closed (-1: did not)
-	afterGA  int          // messages started after Go Away
+	afterGA  int           // messages started after Go Away
 	hdr      []byte
 	total    []byte
 }
