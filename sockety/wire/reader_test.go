@@ -392,8 +392,8 @@ func TestReaderSplitContent(t *testing.T) {
 	// Two cuts, three packets, every pair of offsets, with ContinueEvents.
 	m := &headers[1]
 	c := must(AppendMessageContent(nil, m))
-	for i := 0; i <= len(c); i += 3 {
-		for j := i; j < len(c); j += 5 {
+	for i := 0; i <= len(c); i += 7 {
+		for j := i; j < len(c); j += 11 {
 			var b []byte
 			b = must(AppendSized(b, KindMessage, 1, c[:i]))
 			b = must(AppendContinue(b, c[i:j]))
