@@ -1,7 +1,12 @@
 package harness
 
 import (
+	"bytes"
+	"compress/zlib"
+	"encoding/base64"
+	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 	"sort"
 	"sync"
@@ -32,8 +37,16 @@ func EncodeHistogram(h *hdrhistogram.Histogram) (string, error) {
 	return string(b), nil
 }
 
-// DecodeHistogram parses EncodeHistogram's output.
+// maxEncodedHistogram bounds an encoded histogram (ours are a few KiB).
+const maxEncodedHistogram = 4 << 20
+
+// DecodeHistogram parses EncodeHistogram's output. It accepts only the
+// harness geometry (checked before the library allocates counts), so a
+// crafted header cannot make it allocate without bound.
 func DecodeHistogram(s string) (*hdrhistogram.Histogram, error) {
+	if err := checkGeometry(s); err != nil {
+		return nil, fmt.Errorf("decode histogram: %w", err)
+	}
 	h, err := hdrhistogram.Decode([]byte(s))
 	if err != nil {
 		return nil, fmt.Errorf("decode histogram: %w", err)
@@ -235,4 +248,37 @@ func MergeErrorSamples(a, b []ErrorSample) []ErrorSample {
 		out = append(out[:maxErrorKinds], ErrorSample{Message: "(other errors)", Count: other})
 	}
 	return out
+}
+
+// checkGeometry reads the header of a V2 compressed histogram (base64: cookie,
+// compressed length, then zlib of a 40-byte header and the counts) and checks
+// it has the harness geometry.
+func checkGeometry(s string) error {
+	if len(s) > maxEncodedHistogram {
+		return fmt.Errorf("encoded histogram of %d bytes exceeds %d", len(s), maxEncodedHistogram)
+	}
+	raw, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return err
+	}
+	if len(raw) < 8 {
+		return fmt.Errorf("encoded histogram too short")
+	}
+	z, err := zlib.NewReader(bytes.NewReader(raw[8:]))
+	if err != nil {
+		return err
+	}
+	defer z.Close()
+	var hdr [40]byte
+	if _, err := io.ReadFull(z, hdr[:]); err != nil {
+		return fmt.Errorf("histogram header: %w", err)
+	}
+	sig := int32(binary.BigEndian.Uint32(hdr[12:16]))
+	lowest := int64(binary.BigEndian.Uint64(hdr[16:24]))
+	highest := int64(binary.BigEndian.Uint64(hdr[24:32]))
+	if sig != HistSigFigs || lowest != HistLowestNs || highest != HistHighestNs {
+		return fmt.Errorf("histogram geometry %d..%d at %d digits, want %d..%d at %d",
+			lowest, highest, sig, HistLowestNs, HistHighestNs, HistSigFigs)
+	}
+	return nil
 }

@@ -2,7 +2,10 @@ package harness
 
 import (
 	"context"
+	"strings"
+
 	"errors"
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"math"
 	"sync"
 	"testing"
@@ -181,4 +184,18 @@ func BenchmarkDriverOverhead(b *testing.B) {
 	<-done
 	b.StopTimer()
 	d.Stop(time.Second)
+}
+
+func TestDecodeHistogramRejectsOtherGeometry(t *testing.T) {
+	wide := hdrhistogram.New(1, math.MaxInt64/4, 5)
+	enc, err := EncodeHistogram(wide)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DecodeHistogram(enc); err == nil || !strings.Contains(err.Error(), "geometry") {
+		t.Fatalf("wide geometry accepted: %v", err)
+	}
+	if _, err := DecodeHistogram(strings.Repeat("A", maxEncodedHistogram+4)); err == nil {
+		t.Fatal("oversized input accepted")
+	}
 }

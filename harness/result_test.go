@@ -2,6 +2,7 @@ package harness
 
 import (
 	"bytes"
+	"fmt"
 	"context"
 	"encoding/json"
 	"reflect"
@@ -100,6 +101,8 @@ func FuzzReadReport(f *testing.F) {
 	f.Add([]byte(`{"schema_version": 1, "results": []}`))
 	f.Add([]byte(`{"schema_version": 1, "results": [{"histogram": "HISTFAAAACB4nJNpmSzMwMDAxQABzFCaEUzOmMRg/x8mAgA/ZQN1"}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		tm := time.AfterFunc(3*time.Second, func() { panic(fmt.Sprintf("ReadReport hangs on %q", b)) })
+		defer tm.Stop()
 		_, _ = ReadReport(bytes.NewReader(b))
 	})
 }
