@@ -29,6 +29,7 @@ func benchDecode(b *testing.B, stream []byte, packets int) {
 	b.SetBytes(int64(len(stream)) / int64(packets))
 	b.ReportAllocs()
 	r := NewReader(ReaderOptions{NoHeader: true})
+	b.ResetTimer()
 	p := stream
 	for i := 0; i < b.N; i++ {
 		if len(p) == 0 {
@@ -89,6 +90,7 @@ func BenchmarkDecodeData1MiB(b *testing.B) {
 	r := NewReader(ReaderOptions{NoHeader: true})
 	b.SetBytes(size)
 	b.ReportAllocs()
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		p := s
 		n, ev, err := r.Next(p)
@@ -153,4 +155,37 @@ func BenchmarkEncodeDataHeader(b *testing.B) {
 		}
 		return buf
 	})
+}
+
+// BenchmarkDecodeData1MiBIn64KiBReads: one op = one Message + 1 MiB Data
+// packet fed in 64 KiB pieces, as a connection's read loop would (17
+// events, payload still not copied).
+func BenchmarkDecodeData1MiBIn64KiBReads(b *testing.B) {
+	const size = 1 << 20
+	var s []byte
+	s, _ = AppendMessage(s, &MessageHeader{Action: "d", DataSize: size})
+	s, _ = AppendData(s, make([]byte, size))
+	r := NewReader(ReaderOptions{NoHeader: true})
+	b.SetBytes(size)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		complete := false
+		for off := 0; off < len(s); off += 64 << 10 {
+			p := s[off:min(off+64<<10, len(s))]
+			for len(p) > 0 {
+				n, ev, err := r.Next(p)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if ev != nil && ev.Complete {
+					complete = true
+				}
+				p = p[n:]
+			}
+		}
+		if !complete {
+			b.Fatal("not complete")
+		}
+	}
 }
