@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -290,11 +291,22 @@ func (c *Controller) spawnMany(ctx context.Context, sc spawnConfig, role string,
 
 // measure warms, marks the window's edges and watches for dying workers.
 func (c *Controller) measure(ctx context.Context, label string, st *benchState) {
+	// All clients start together, as the Node.js benchmark does.
+	var wg sync.WaitGroup
+	var startFailed atomic.Bool
 	for _, p := range st.clients {
-		if _, err := p.Call(ctx, request{Op: opStart}, markTimeout); err != nil {
-			st.fail("%v", err)
-			return
-		}
+		wg.Add(1)
+		go func(p endpoint) {
+			defer wg.Done()
+			if _, err := p.Call(ctx, request{Op: opStart}, markTimeout); err != nil {
+				st.fail("%v", err)
+				startFailed.Store(true)
+			}
+		}(p)
+	}
+	wg.Wait()
+	if startFailed.Load() {
+		return
 	}
 	deaths := make(chan endpoint, len(st.all()))
 	watchCtx, stopWatch := context.WithCancel(ctx)

@@ -42,7 +42,14 @@ func TestRunBenchmarkWithWorkers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts worker processes")
 	}
-	ctl := &harness.Controller{Opt: testOptions()}
+	var log bytes.Buffer
+	ctl := &harness.Controller{Opt: testOptions(), WorkerLog: &syncWriter{w: &log}}
+	defer func() {
+		// The adapter's print to stdout went to stderr, with the worker's name.
+		if !strings.Contains(log.String(), "[server 0] echo server: listening on") {
+			t.Errorf("stray stdout not forwarded as a log line: %q", log.String())
+		}
+	}()
 	for _, id := range []string{scenarios.IDShortResponse, scenarios.IDNoResponse, scenarios.IDMixed, scenarios.IDFile1MBFS} {
 		t.Run(id, func(t *testing.T) {
 			s, b := benchmarkOf(t, harnesstest.EchoName, id)

@@ -108,6 +108,8 @@ func (s *suite) NewServer(ctx context.Context, cfg competitors.ServerConfig) (co
 	if err != nil {
 		return nil, err
 	}
+	// A stray print to stdout must not corrupt the worker's control channel.
+	fmt.Println("echo server: listening on", ln.Addr())
 	srv := &server{ln: ln, cfg: cfg, conns: map[net.Conn]bool{}, crash: s.crash}
 	srv.wg.Add(1)
 	go srv.accept()
