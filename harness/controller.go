@@ -533,6 +533,7 @@ func (c *Controller) results(suite competitors.Suite, b competitors.Benchmark, r
 		}
 		merged := NewHistogram()
 		var sum int64
+		var attempted float64 // operations per second, successful or not
 		minNs, maxNs := int64(-1), int64(0)
 		for _, p := range st.clients {
 			e, ok := cEdges[p]
@@ -545,6 +546,7 @@ func (c *Controller) results(suite competitors.Suite, b competitors.Benchmark, r
 			r.Errors += ps.Errors
 			if w > 0 {
 				r.QPS += float64(ps.Count) / (float64(w) / 1e9)
+				attempted += float64(ps.Count+ps.Errors) / (float64(w) / 1e9)
 			}
 			sum += ps.SumNs
 			if ps.Count > 0 {
@@ -575,7 +577,7 @@ func (c *Controller) results(suite competitors.Suite, b competitors.Benchmark, r
 		if clientCPUOK && meanClientWin > 0 {
 			s := ShareOf(clientCPU, meanClientWin, nc)
 			r.CPU.Client = &s
-			if total := r.Count + otherCount(cEdges, j); total > 0 {
+			if total := r.Count + r.Errors + otherCount(cEdges, j); total > 0 {
 				r.CPU.ClientNsPerOp = float64(clientCPU.UserNs+clientCPU.SystemNs) / float64(total)
 			}
 		}
@@ -599,22 +601,21 @@ func (c *Controller) results(suite competitors.Suite, b competitors.Benchmark, r
 		}
 		if c.Opt.Rate > 0 && j == 0 && meanClientWin > 0 {
 			target := c.Opt.Rate * float64(r.ClientWorkers)
-			achieved := float64(r.Count+r.Errors) / (float64(meanClientWin) / 1e9)
-			r.Rate = &RateInfo{Target: target, Achieved: achieved, ShortfallPct: 100 * (target - achieved) / target}
+			r.Rate = &RateInfo{Target: target, Achieved: attempted, ShortfallPct: 100 * (target - attempted) / target}
 		}
 		out = append(out, r)
 	}
 	return out
 }
 
-// otherCount returns the operations of the other parts (CPU per op is
-// per operation of any part).
+// otherCount returns the operations (successful or failed) of the other
+// parts: CPU per op is per operation of any part.
 func otherCount(edges map[endpoint]edge, j int) int64 {
 	var n int64
 	for _, e := range edges {
 		for k, ps := range e.b.Parts {
 			if k != j {
-				n += ps.Count
+				n += ps.Count + ps.Errors
 			}
 		}
 	}
