@@ -14,6 +14,9 @@ type Runner struct {
 	// OnSuite, if set, is called with a suite's rows as soon as the suite
 	// is done (the CLI prints its table there).
 	OnSuite func(s Selection, results []Result)
+	// OnBenchmark, if set, is called with each benchmark's rows as soon as
+	// it is done (progress lines).
+	OnBenchmark func(results []Result)
 }
 
 // Run runs every selected benchmark once. It returns the report so far and
@@ -31,6 +34,9 @@ func (r *Runner) Run(ctx context.Context, sel []Selection) (*Report, error) {
 			rs, err = r.Ctl.RunBenchmark(ctx, s.Suite, b, 0)
 			if err != nil {
 				break
+			}
+			if r.OnBenchmark != nil {
+				r.OnBenchmark(rs)
 			}
 			results = append(results, rs...)
 		}

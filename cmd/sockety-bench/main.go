@@ -110,6 +110,14 @@ func bench(ctx context.Context, cfg config, sel []harness.Selection, stdout, std
 			fmt.Fprintf(stdout, "  (%s ran one server worker: its servers cannot share a port)\n", s.Suite.Name())
 		}
 	}}
+	if !tty {
+		// Plain progress: one line per finished row, for logs.
+		runner.OnBenchmark = func(results []harness.Result) {
+			for _, r := range results {
+				fmt.Fprintf(stderr, "%s %s: done, %.0f QPS, %d errors\n", r.Suite, harness.RowName(r), r.QPS, r.Errors)
+			}
+		}
+	}
 	report, err := runner.Run(ctx, sel)
 	interrupted := err != nil
 	failed := report.Failed()

@@ -176,7 +176,8 @@ func TestEndToEnd(t *testing.T) {
 	if strings.Contains(o, "\033[") {
 		t.Error("colours on a non-terminal")
 	}
-	for _, want := range []string{"Starting server workers...", "Preparing client workers...", "Warming...", "Running"} {
+	for _, want := range []string{"Starting server workers...", "Preparing client workers...", "Warming...", "Running",
+		"Echo (test) Mixed: 4MB data (memory): done, "} {
 		if !strings.Contains(errOut.String(), want) {
 			t.Errorf("progress lacks %q:\n%s", want, errOut.String())
 		}
