@@ -40,6 +40,10 @@ func (c *Counters) Snapshot() competitors.ServerCounters {
 	}
 }
 
+// Pings returns the counter of messages that never reach a handler (HTTP/2
+// PING frames), counted as messages.
+func (c *Counters) Pings() *atomic.Uint64 { return &c.messages }
+
 // WaitIdle waits (bounded) until no handler runs, so that Close can promise
 // that the server's goroutines are gone.
 func (c *Counters) WaitIdle(limit time.Duration) {

@@ -10,12 +10,12 @@ import (
 
 func TestConformance(t *testing.T) {
 	for _, s := range []http2.Suite{{}, {TLS: true}} {
-		t.Run(s.Name(), func(t *testing.T) { adaptertest.Run(t, s, adaptertest.Options{}) })
+		t.Run(s.Name(), func(t *testing.T) { adaptertest.Run(t, s, adaptertest.Options{HeartbeatCounted: true}) })
 	}
 }
 
 func TestConformanceOneConnection(t *testing.T) {
-	adaptertest.Run(t, http2.Suite{}, adaptertest.Options{Connections: 1, Concurrency: 32, Ops: 100, DataOps: 8})
+	adaptertest.Run(t, http2.Suite{}, adaptertest.Options{Connections: 1, Concurrency: 32, Ops: 100, DataOps: 8, HeartbeatCounted: true})
 }
 
 func BenchmarkHeartbeat(b *testing.B) { adaptertest.Bench(b, http2.Suite{}, scenarios.IDHeartbeat, 2) }

@@ -117,6 +117,7 @@ func (s *server) serve(c net.Conn) {
 		}
 		conn = tc
 	}
+	conn = newPingConn(conn, s.counters.Pings())
 	s.h2.ServeConn(conn, &http2.ServeConnOpts{Handler: s.handler, BaseConfig: &http.Server{}})
 }
 

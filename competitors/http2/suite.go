@@ -4,7 +4,9 @@
 // multiplexed over them round-robin.
 //
 // When an operation is done (the Node.js benchmark's meanings):
-//   - Heartbeat (PING frame): when the PING's ACK arrived;
+//   - Heartbeat (PING frame): when the PING's ACK arrived; PINGs never reach
+//     a handler, so the server counts them by following the frame headers
+//     of what it reads (pings.go);
 //   - No response (no waiting): GET /fast, done when the HEADERS frame with
 //     END_STREAM was flushed to the kernel; the 200 is read in the background;
 //   - Short response (status code): GET /fast, done on the response HEADERS;
