@@ -55,7 +55,12 @@ func dial(t *runner.T, tg Target) *sess {
 	if err != nil {
 		t.Fatal("cannot connect to the server", "a TCP connection", err.Error(), nil)
 	}
-	t.Cleanup(func() { c.Close() })
+	t.Cleanup(func() {
+		c.Close()
+		if d := c.Disagreement(); d != "" {
+			t.Logf("codec cross-check: %s", d)
+		}
+	})
 	return &sess{t: t, tg: tg, c: c, announced: raw.MaxChannels}
 }
 

@@ -3,6 +3,7 @@ package servercases
 import (
 	"context"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,6 +38,11 @@ func TestReferenceServerPassesAll(t *testing.T) {
 		}
 		if r.Verdict != runner.Pass {
 			t.Errorf("%s %s: %s (expected %s, actual %s, bytes %s) %v", r.ID, r.Verdict, r.Reason, r.Expected, r.Actual, r.Hex, r.Log)
+		}
+		for _, l := range r.Log {
+			if strings.HasPrefix(l, "codec cross-check") {
+				t.Errorf("%s: %s", r.ID, l)
+			}
 		}
 	}
 }
