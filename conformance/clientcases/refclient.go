@@ -18,11 +18,16 @@ import (
 // the contract for the runner's messages, runs the script and reports. It returns when the
 // runner has sent Go Away and the connection is closed, or on the first transport error.
 func RunReference(ctx context.Context, addr string, opts *sockety.Options) error {
+	return runScript(ctx, addr, opts, contract.NewContractHandler())
+}
+
+// runScript runs the script with h serving the runner's messages (tests swap in broken ones).
+func runScript(ctx context.Context, addr string, opts *sockety.Options, h sockety.Handler) error {
 	o := sockety.Options{}
 	if opts != nil {
 		o = *opts
 	}
-	o.Handler = contract.NewContractHandler()
+	o.Handler = h
 	c, err := sockety.Dial(ctx, "tcp", addr, &o)
 	if err != nil {
 		return fmt.Errorf("reference client: %w", err)
