@@ -38,6 +38,25 @@
 // ErrChannelRange, ErrMalformed, ErrUnexpected, ErrLimit, ErrTruncated and
 // ErrInvalidUTF8, checkable with errors.Is.
 //
+// Choices the specification leaves open:
+//   - Payload packets (Data, File, Stream) may come in any order and
+//     interleave; a File index must be below the declared count. A 0-byte
+//     file needs only its File End.
+//   - Data, File and Stream packets, and a new Message/Response, are
+//     rejected (ErrUnexpected) on a channel whose content awaits Continue.
+//     Switch Channel, Fast Reply, Heartbeat, Go Away and Abort are allowed
+//     there: they are not part of the content.
+//   - Abort on an idle channel is accepted and reported with Aborted=false.
+//   - The total files size must equal the sum of the file sizes
+//     (ErrMalformed otherwise); a data size field of 0 declares no data.
+//   - A file header byte with any of its high four bits set is
+//     ErrReservedBits.
+//   - Sizes that lie: a Message/Response/Continue packet whose size ends
+//     before the content is complete is fine (Continue must follow);
+//     content bytes beyond the end of the content structure are
+//     ErrMalformed; payload bytes beyond the declared data or file size are
+//     ErrUnexpected.
+//
 // # Divergences from the Node.js implementation
 //
 // The reader accepts what the Node.js implementation sends, and the writer
