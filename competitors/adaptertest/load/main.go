@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -30,12 +31,16 @@ func main() {
 	cc := flag.Int("cc", 2, "operations in flight")
 	dur := flag.Duration("d", 5*time.Second, "measured duration")
 	warm := flag.Duration("w", time.Second, "warming duration")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the measured window to this file")
 	flag.Parse()
+	cpuProfile = *profile
 	if err := run(*suite, *addr, *bench, *cn, *cc, *dur, *warm); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
 	}
 }
+
+var cpuProfile string
 
 func cpu() time.Duration {
 	var ru syscall.Rusage
@@ -95,11 +100,24 @@ func run(name, addr, id string, cn, cc int, dur, warm time.Duration) error {
 		}()
 	}
 	time.Sleep(warm)
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	c0, t0 := cpu(), time.Now()
 	measuring.Store(true)
 	time.Sleep(dur)
 	measuring.Store(false)
 	c1, t1 := cpu(), time.Now()
+	if cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	close(stop)
 	wg.Wait()
 	n := count.Load()

@@ -1,8 +1,19 @@
 #!/usr/bin/env python3
-"""Alternate wrk/h2load and sockety-bench against the same Go server code."""
+"""Alternate wrk/h2load, a bare Go loop (load) and sockety-bench against the same Go
+server code, and print requests per second with client and server CPU per request.
+
+Build first (from the repository root):
+    go build -o /tmp/sb ./cmd/sockety-bench
+    go build -o /tmp/serve ./competitors/adaptertest/serve
+    go build -o /tmp/load ./competitors/adaptertest/load
+then: ROUNDS=3 python3 competitors/adaptertest/serve/compare.py
+Needs wrk and h2load (Debian: apt-get install wrk nghttp2-client).
+"""
 import json, os, re, resource, subprocess, sys, time, statistics
 
-SB, SERVE = "/tmp/sb", "/tmp/serve"
+SB = os.environ.get("SB", "/tmp/sb")
+SERVE = os.environ.get("SERVE", "/tmp/serve")
+LOAD = os.environ.get("LOAD", "/tmp/load")
 DUR, WARM = 5, 1
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 TICK = os.sysconf("SC_CLK_TCK")
@@ -36,7 +47,7 @@ def plain(suite, bench, cn, cc):
     addr = srv.stdout.readline().strip()
     try:
         s0 = proc_cpu(srv.pid)
-        out = subprocess.run(["/tmp/load", "-suite", suite, "-addr", addr, "-bench", bench, "-cn", str(cn), "-cc", str(cc),
+        out = subprocess.run([LOAD, "-suite", suite, "-addr", addr, "-bench", bench, "-cn", str(cn), "-cc", str(cc),
                               "-d", f"{DUR}s", "-w", f"{WARM}s"], capture_output=True, text=True, check=True,
                              env=dict(os.environ, GOMAXPROCS="1")).stdout
         s1 = proc_cpu(srv.pid)
@@ -61,7 +72,7 @@ def parse_h2load(out):
     return rps, int(m.group(2)), int(m.group(3)) + int(m.group(4))
 
 def harness(filt, excl, cn, cc):
-    js = "/tmp/cmp/sb.json"
+    js = "/tmp/compare-sb.json"
     cmd = [SB, "-f", filt, "-e", excl, "-c", "1", "-cn", str(cn), "-cc", str(cc), "-w", f"{WARM}s",
            "-t", f"{DUR}s", "--client-procs", "1", "--server-procs", "2", "--no-color", "--json", js]
     subprocess.run(cmd, capture_output=True, check=True)
@@ -89,7 +100,7 @@ for rnd in range(ROUNDS):
         print(f"round {rnd+1} | {name} | ext {x['rps']:.0f} rps cli {x['client_us']:.1f}us srv {x['server_us']:.1f}us err {x['errors']} "
               f"| plain-go {p['rps']:.0f} rps cli {p['client_us']:.1f}us srv {p['server_us']:.1f}us err {p['errors']} "
               f"| harness {h['rps']:.0f} rps cli {h['client_us']:.1f}us srv {h['server_us']:.1f}us err {h['errors']} | harness/ext {h['rps']/x['rps']:.2f} harness/plain {h['rps']/p['rps']:.2f}", flush=True)
-json.dump(results, open("/tmp/cmp/results.json", "w"), indent=1)
+json.dump(results, open(os.environ.get("OUT", "/tmp/compare-results.json"), "w"), indent=1)
 print()
 for name, rs in results.items():
     med = lambda i, k: statistics.median(r[i][k] for r in rs)
