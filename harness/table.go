@@ -176,6 +176,10 @@ func WriteSuiteTable(w io.Writer, suite string, results []Result, o TableOptions
 				notes = append(notes, fmt.Sprintf("  %s: %s", RowName(r), f))
 			}
 		}
+		if r.Count+r.Errors == 0 && len(r.Failures) == 0 {
+			notes = append(notes, fmt.Sprintf("  %s: no operation completed inside the %s window (each took longer?)",
+				RowName(r), shortDuration(time.Duration(r.WindowNs).Round(time.Millisecond))))
+		}
 		if r.Abandoned > 0 {
 			notes = append(notes, fmt.Sprintf("  %s: %d operations did not return after the run ended", RowName(r), r.Abandoned))
 		}

@@ -182,6 +182,9 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("progress lacks %q:\n%s", want, errOut.String())
 		}
 	}
+	if n := countWorkers(t); n != 0 {
+		t.Fatalf("%d worker processes left", n)
+	}
 	f, err := os.Open(jsonPath)
 	if err != nil {
 		t.Fatal(err)
@@ -218,6 +221,9 @@ func TestEndToEndServerFailure(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "Failed") || !strings.Contains(out.String(), "died during the run") {
 		t.Errorf("table does not report the failure:\n%s", out.String())
+	}
+	if n := countWorkers(t); n != 0 {
+		t.Fatalf("%d worker processes left", n)
 	}
 }
 
