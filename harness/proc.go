@@ -16,8 +16,8 @@ import (
 	"time"
 )
 
-// Timeouts of control requests.
-const (
+// Timeouts of control requests (variables so that tests can shorten them).
+var (
 	helloTimeout = 15 * time.Second
 	serveTimeout = 40 * time.Second
 	markTimeout  = 10 * time.Second
@@ -50,6 +50,10 @@ type endpoint interface {
 
 // errWorkerGone is returned for requests to a worker that has exited.
 var errWorkerGone = errors.New("worker exited")
+
+// errNoReply is returned when a worker did not answer in time (it is then
+// killed).
+var errNoReply = errors.New("no reply")
 
 // proc is the controller's handle on one worker process.
 type proc struct {
@@ -165,6 +169,11 @@ func (p *proc) Call(ctx context.Context, req request, timeout time.Duration) (re
 		return r, p.goneError(fmt.Errorf("%s: send %s: %w", p.name, req.Op, err))
 	}
 	if err := p.recv(ctx, timeout, &r); err != nil {
+		if errors.Is(err, errNoReply) {
+			// A late reply would be taken for the next request's: a worker
+			// that stops answering is ended, never talked to again.
+			p.Kill()
+		}
 		return r, err
 	}
 	if r.Error != "" {
@@ -193,7 +202,7 @@ func (p *proc) recv(ctx context.Context, timeout time.Duration, r *reply) error 
 		}
 		return p.goneError(nil)
 	case <-t.C:
-		return fmt.Errorf("%s: no reply within %v", p.name, timeout)
+		return fmt.Errorf("%s: %w within %v", p.name, errNoReply, timeout)
 	case <-ctx.Done():
 		return fmt.Errorf("%s: %w", p.name, ctx.Err())
 	}

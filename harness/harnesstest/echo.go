@@ -26,6 +26,9 @@ import (
 const (
 	EchoName  = "Echo (test)"
 	CrashName = "Crash (test)"
+	// HangName's server answers the first Counters call and blocks forever
+	// in the second, so its worker stops answering the controller.
+	HangName = "Hang (test)"
 )
 
 // CrashAfter is how many messages a Crash suite server handles before its
@@ -39,6 +42,7 @@ func Register() {
 	once.Do(func() {
 		competitors.Register(&suite{name: EchoName, shared: true})
 		competitors.Register(&suite{name: CrashName, crash: true})
+		competitors.Register(&suite{name: HangName, hang: true})
 	})
 }
 
@@ -46,6 +50,7 @@ type suite struct {
 	name   string
 	shared bool
 	crash  bool
+	hang   bool
 }
 
 func (s *suite) Name() string     { return s.name }
@@ -54,7 +59,7 @@ func (s *suite) SharedPort() bool { return s.shared }
 func (s *suite) Benchmarks() []competitors.Benchmark {
 	var out []competitors.Benchmark
 	for _, sc := range scenarios.Catalogue() {
-		if s.crash && sc.ID != scenarios.IDShortResponse && sc.ID != scenarios.IDNoResponse {
+		if (s.crash || s.hang) && sc.ID != scenarios.IDShortResponse && sc.ID != scenarios.IDNoResponse {
 			continue
 		}
 		out = append(out, competitors.Benchmark{Name: sc.Name, Scenario: sc})
@@ -101,6 +106,8 @@ type server struct {
 	conns    map[net.Conn]bool
 	closed   bool
 	crash    bool
+	hang     bool
+	reads    atomic.Int32
 }
 
 func (s *suite) NewServer(ctx context.Context, cfg competitors.ServerConfig) (competitors.Server, error) {
@@ -110,7 +117,7 @@ func (s *suite) NewServer(ctx context.Context, cfg competitors.ServerConfig) (co
 	}
 	// A stray print to stdout must not corrupt the worker's control channel.
 	fmt.Println("echo server: listening on", ln.Addr())
-	srv := &server{ln: ln, cfg: cfg, conns: map[net.Conn]bool{}, crash: s.crash}
+	srv := &server{ln: ln, cfg: cfg, conns: map[net.Conn]bool{}, crash: s.crash, hang: s.hang}
 	srv.wg.Add(1)
 	go srv.accept()
 	return srv, nil
@@ -119,6 +126,9 @@ func (s *suite) NewServer(ctx context.Context, cfg competitors.ServerConfig) (co
 func (s *server) Addr() string { return s.ln.Addr().String() }
 
 func (s *server) Counters() competitors.ServerCounters {
+	if s.reads.Add(1) > 1 && s.hang {
+		select {} // the worker stops answering
+	}
 	return competitors.ServerCounters{Messages: s.messages.Load(), Bytes: s.bytes.Load(), VerifyErrors: s.verify.Load()}
 }
 
