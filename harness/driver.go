@@ -46,7 +46,6 @@ type Driver struct {
 	halted  atomic.Bool  // set by Stop; cheaper to poll than ctx.Err()
 	next    atomic.Int64 // constant rate: next ticket
 	startNs int64        // constant rate: intended time of ticket 0
-	stopped chan struct{}
 }
 
 // slot is the watchdog's view of one driver goroutine.
@@ -65,7 +64,7 @@ func StartDriver(parent context.Context, op competitors.Op, rec *Recorder, cfg D
 		cfg.OpTimeout = time.Duration(HistHighestNs)
 	}
 	ctx, cancel := context.WithCancel(parent)
-	d := &Driver{cfg: cfg, op: op, rec: rec, cancel: cancel, slots: make([]slot, cfg.Concurrency), stopped: make(chan struct{})}
+	d := &Driver{cfg: cfg, op: op, rec: rec, cancel: cancel, slots: make([]slot, cfg.Concurrency)}
 	d.startNs = nowNs()
 	d.running.Store(int64(cfg.Concurrency))
 	for i := 0; i < cfg.Concurrency; i++ {
