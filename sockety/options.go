@@ -34,6 +34,10 @@ type Options struct {
 	// connection ends with an error other than a normal close.
 	OnError func(c *Conn, err error)
 
+	// OnHeartbeat, when set, is called from the read loop for every
+	// Heartbeat packet received (it must not block).
+	OnHeartbeat func(c *Conn)
+
 	// HeartbeatInterval is how long the write side may stay idle before a
 	// Heartbeat packet is sent (default 15s; negative disables).
 	HeartbeatInterval time.Duration

@@ -19,10 +19,12 @@ type budget struct {
 }
 
 // overCommit is what one payload may still buffer while the connection's
-// budget is exhausted, provided it has nothing buffered itself. It keeps a
-// consumer that waits for a later payload from deadlocking against other
-// payloads holding the budget.
-const overCommit = 4 << 10
+// budget is exhausted. It keeps a consumer that waits for a later payload
+// from deadlocking against other payloads holding the budget, and keeps
+// many concurrent transfers moving in large pieces. So the bound on
+// buffered incoming bytes per connection is MaxBufferedBytes plus 64 KiB
+// per payload arriving concurrently.
+const overCommit = 64 << 10
 
 // pipe carries one incoming payload (data, a file or a stream) from the
 // read loop to its consumer. The read loop copies payload bytes into pooled
@@ -64,11 +66,7 @@ func (p *pipe) write(b []byte, done <-chan struct{}) error {
 		}
 		room := p.limit - p.n
 		if over := p.budget.used.Load() >= p.budget.limit; over {
-			if p.n == 0 {
-				room = overCommit
-			} else {
-				room = 0
-			}
+			room = min(room, overCommit-p.n)
 		}
 		if room <= 0 {
 			p.mu.Unlock()
@@ -127,18 +125,7 @@ func (p *pipe) Read(b []byte) (int, error) {
 				}
 				c := copy(b[k:], blk[p.r:end])
 				k += c
-				p.r += c
-				p.n -= c
-				if p.r == end && (len(p.blocks) > 1 || p.n == 0) {
-					blockPool.Put(p.blocks[0])
-					p.blocks[0] = nil
-					p.blocks = p.blocks[1:]
-					p.r = 0
-					if len(p.blocks) == 0 {
-						p.blocks = nil
-						p.w = 0
-					}
-				}
+				p.advance(c)
 			}
 			p.budget.used.Add(-int64(k))
 			p.mu.Unlock()
@@ -152,6 +139,63 @@ func (p *pipe) Read(b []byte) (int, error) {
 		}
 		p.mu.Unlock()
 		<-p.rsig
+	}
+}
+
+// advance consumes k bytes from the first block, freeing it once it is used
+// up; mu must be held. Block boundaries are read fresh here, because the
+// writer may have added bytes and blocks since the caller looked.
+func (p *pipe) advance(k int) {
+	p.r += k
+	p.n -= k
+	if p.r == blockSize || (len(p.blocks) == 1 && p.r == p.w) {
+		blockPool.Put(p.blocks[0])
+		p.blocks[0] = nil
+		p.blocks = p.blocks[1:]
+		p.r = 0
+		if len(p.blocks) == 0 {
+			p.blocks = nil
+			p.w = 0
+		}
+	}
+}
+
+// WriteTo writes the payload to w as it arrives, straight from the
+// buffered blocks (no intermediate copy), until it is complete.
+func (p *pipe) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for {
+		p.mu.Lock()
+		if p.n == 0 {
+			err := p.err
+			p.mu.Unlock()
+			if err != nil {
+				if err == io.EOF {
+					return total, nil
+				}
+				return total, err
+			}
+			<-p.rsig
+			continue
+		}
+		blk := *p.blocks[0]
+		end := blockSize
+		if len(p.blocks) == 1 {
+			end = p.w
+		}
+		chunk := blk[p.r:end]
+		p.mu.Unlock()
+		// Only the consumer frees blocks, so chunk stays valid unlocked.
+		k, werr := w.Write(chunk)
+		p.mu.Lock()
+		p.advance(k)
+		p.mu.Unlock()
+		p.budget.used.Add(-int64(k))
+		poke(p.wsig)
+		total += int64(k)
+		if werr != nil {
+			return total, werr
+		}
 	}
 }
 
@@ -207,6 +251,20 @@ func (pl *Payload) Read(b []byte) (int, error) {
 	n := copy(b, pl.b[pl.off:])
 	pl.off += n
 	return n, nil
+}
+
+// WriteTo implements io.WriterTo: it writes the rest of the payload to w
+// without an intermediate buffer.
+func (pl *Payload) WriteTo(w io.Writer) (int64, error) {
+	if pl == nil {
+		return 0, nil
+	}
+	if pl.p != nil {
+		return pl.p.WriteTo(w)
+	}
+	n, err := w.Write(pl.b[pl.off:])
+	pl.off += n
+	return int64(n), err
 }
 
 // Bytes reads the rest of the payload into memory. It is meant for small

@@ -143,7 +143,11 @@ func (rs *readState) event(ev *wire.Event) error {
 		rs.fastReply(UUID(ev.ID), Code(ev.Code))
 	case wire.KindGoAway:
 		rs.c.peerGoingAway.Store(true)
-	case wire.KindHeartbeat, wire.KindSwitchChannel, wire.KindContinue:
+	case wire.KindHeartbeat:
+		if f := rs.c.opts.OnHeartbeat; f != nil {
+			f(rs.c)
+		}
+	case wire.KindSwitchChannel, wire.KindContinue:
 	}
 	if err != nil {
 		if errors.Is(err, ErrClosed) {

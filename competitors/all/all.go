@@ -12,4 +12,6 @@ import (
 	_ "github.com/sockety-harness/sockety-harness/competitors/http2"
 	// Raw TCP (limit).
 	_ "github.com/sockety-harness/sockety-harness/competitors/rawtcp"
+	// Sockety and Sockety TLS.
+	_ "github.com/sockety-harness/sockety-harness/competitors/sockety"
 )
