@@ -329,21 +329,47 @@ func (r *Reader) Next(p []byte) (n int, ev *Event, err error) {
 		b := p[0]
 		switch b >> 4 {
 		case nibHeartbeat:
-			if b == ByteHeartbeat && (r.cs == nil || !r.cs.content) {
+			if b == ByteHeartbeat {
+				// (newEvent, inlined by hand)
+				ev := &r.ev
+				if hasFields[ev.Kind] {
+					clearFields(ev)
+				}
+				ev.Kind = KindHeartbeat
+				ev.Offset = r.off
+				ev.Channel = r.cur
+				ev.First = b
 				r.pktOff = r.off
 				r.pktFirst = b
 				r.off++
-				return 1, r.newEvent(KindHeartbeat), nil
+				return 1, ev, nil
 			}
-		case nibFastLow:
-			if len(p) >= 17 && (r.cs == nil || !r.cs.content) {
+		case nibFastLow, nibFast:
+			n := 17
+			code := int(b & 15)
+			if b>>4 == nibFast {
+				if len(p) < 18 {
+					break
+				}
+				n = 18
+				code = code<<8 | int(p[1])
+			}
+			if len(p) >= n {
+				ev := &r.ev
+				if hasFields[ev.Kind] && ev.Kind != KindFastReply {
+					clearFields(ev)
+				}
+				ev.Kind = KindFastReply
+				ev.Offset = r.off
+				ev.Channel = r.cur
+				ev.First = b
+				ev.Complete = false
+				ev.Code = code
+				ev.ID = UUID(p[n-16 : n])
 				r.pktOff = r.off
 				r.pktFirst = b
-				ev := r.newEvent(KindFastReply)
-				ev.Code = int(b & 15)
-				ev.ID = UUID(p[1:17])
-				r.off += 17
-				return 17, ev, nil
+				r.off += int64(n)
+				return n, ev, nil
 			}
 		case nibMessage, nibResponse:
 			if n, ev := r.fastContent(p); ev != nil {
@@ -367,7 +393,7 @@ func (r *Reader) fastContent(p []byte) (int, *Event) {
 	if b&0x0C == 0 {
 		// One-byte size: the common case.
 		end = 2 + int(p[1])
-		if end > len(p) || end == 2 {
+		if end > len(p) {
 			return 0, nil
 		}
 		c = p[2:end]
@@ -378,49 +404,38 @@ func (r *Reader) fastContent(p []byte) (int, *Event) {
 		}
 		size := int(leUint(p[1 : 1+w]))
 		end = 1 + w + size
-		if end > len(p) || size < 1 {
+		if size < 0 || end > len(p) {
 			return 0, nil
 		}
 		c = p[1+w : end]
+	}
+	// c[0:18] holds flags, UUID and (Message) the first action size byte.
+	if len(c) < 18 {
+		return 0, nil
 	}
 	flags := c[0]
 	if flags&0x30 != 0 {
 		return 0, nil
 	}
-	cs := r.cs
-	if cs != nil && (cs.busy || cs.content) {
+	if cs := r.cs; cs != nil && (cs.busy || cs.content) {
 		return 0, nil
 	}
-	size := len(c)
-	resp := b>>4 == nibResponse
-	var pos, actOff, actLen int
-	if resp {
-		pos = 33
-	} else {
-		pos = 17
-		if len(c) < 18 {
-			return 0, nil
-		}
-		if flags&2 == 0 {
-			actLen = int(c[17])
-			pos = 18
-		} else {
+	dw := dataSizeWidth[flags>>6]
+	var action []byte
+	kind := KindMessage
+	if b>>4 == nibMessage {
+		pos, actLen := 18, int(c[17])
+		if flags&2 != 0 {
 			if len(c) < 19 {
 				return 0, nil
 			}
-			actLen = int(c[17]) | int(c[18])<<8
+			actLen |= int(c[18]) << 8
 			pos = 19
 		}
-		actOff = pos
-		pos += actLen
-	}
-	dw := dataSizeWidth[flags>>6]
-	if pos+dw != len(c) || actLen > r.maxAction {
-		return 0, nil
-	}
-	var action []byte
-	if !resp {
-		action = c[actOff : actOff+actLen : actOff+actLen]
+		if pos+actLen+dw != len(c) || actLen > r.maxAction {
+			return 0, nil
+		}
+		action = c[pos : pos+actLen : pos+actLen]
 		for _, ch := range action {
 			if ch >= 0x80 {
 				if !utf8.Valid(action) {
@@ -429,17 +444,18 @@ func (r *Reader) fastContent(p []byte) (int, *Event) {
 				break
 			}
 		}
+	} else {
+		if 33+dw != len(c) {
+			return 0, nil
+		}
+		kind = KindResponse
 	}
 	var dataSize uint64
 	if dw > 0 {
-		dataSize = leUint(c[pos:])
+		dataSize = leUint(c[len(c)-dw:])
 	}
 	r.pktOff = r.off
 	r.pktFirst = b
-	kind := KindMessage
-	if resp {
-		kind = KindResponse
-	}
 	ev := &r.ev
 	switch ev.Kind {
 	case KindNone, KindHeartbeat, KindGoAway, KindSwitchChannel, KindStreamEnd, KindMessage, KindResponse:
@@ -448,39 +464,34 @@ func (r *Reader) fastContent(p []byte) (int, *Event) {
 		ev.Offset = r.pktOff
 		ev.Channel = r.cur
 		ev.First = b
-		ev.Complete = false
 		ev.Files = ev.Files[:0]
 		ev.FilesCount = 0
 		ev.TotalFilesSize = 0
 	default:
 		ev = r.newEvent(kind)
 	}
-	if resp {
+	if kind == KindResponse {
 		ev.ParentID = UUID(c[1:17])
 		ev.ID = UUID(c[17:33])
-		ev.Action = nil
 	} else {
 		ev.ParentID = UUID{}
 		ev.ID = UUID(c[1:17])
-		ev.Action = action
 	}
+	ev.Action = action
 	ev.Expects = b&1 != 0
 	ev.HasStream = b&2 != 0
 	ev.ContentFlags = flags
 	ev.DataSize = dataSize
-	ev.PacketSize = size
+	ev.PacketSize = len(c)
 	ev.ContentPackets = 1
-	if dataSize == 0 && !ev.HasStream {
-		ev.Complete = true
-	} else {
-		if cs == nil {
-			cs = r.chanFor()
-		}
+	ev.Complete = dataSize == 0 && !ev.HasStream
+	if !ev.Complete {
+		cs := r.chanFor()
 		cs.busy = true
-		cs.resp = resp
+		cs.resp = kind == KindResponse
 		cs.first = b
 		cs.offset = r.pktOff
-		cs.pktSize = size
+		cs.pktSize = len(c)
 		cs.packets = 1
 		cs.dataLeft = dataSize
 		cs.stream = ev.HasStream
@@ -560,8 +571,28 @@ func (r *Reader) next(p []byte) (n int, ev *Event, err error) {
 // (with its pointer fields) costs more than decoding a small packet.
 func (r *Reader) newEvent(kind Kind) *Event {
 	ev := &r.ev
+	if hasFields[ev.Kind] {
+		clearFields(ev)
+	}
+	ev.Kind = kind
+	ev.Offset = r.pktOff
+	ev.Channel = r.cur
+	ev.First = r.pktFirst
+	return ev
+}
+
+// hasFields tells the kinds whose events may set fields beyond Kind,
+// Offset, Channel and First (Complete included).
+var hasFields = [256]bool{
+	KindConnHeader: true, KindMessage: true, KindResponse: true, KindContinue: true, KindFastReply: true,
+	KindAbort: true, KindData: true, KindStream: true, KindFile: true, KindFileEnd: true, KindStreamEnd: true,
+}
+
+// clearFields zeroes the kind-specific fields of ev.
+func clearFields(ev *Event) {
+	ev.Complete = false
 	switch ev.Kind {
-	case KindNone, KindHeartbeat, KindGoAway, KindSwitchChannel, KindStreamEnd:
+	case KindStreamEnd:
 	case KindMessage, KindResponse:
 		ev.ID = UUID{}
 		ev.ParentID = UUID{}
@@ -594,12 +625,6 @@ func (r *Reader) newEvent(kind Kind) *Event {
 		ev.Last = false
 		ev.Remaining = 0
 	}
-	ev.Kind = kind
-	ev.Offset = r.pktOff
-	ev.Channel = r.cur
-	ev.First = r.pktFirst
-	ev.Complete = false
-	return ev
 }
 
 // chanFor returns the state of the current channel, allocating it.
