@@ -51,6 +51,11 @@ func newClient(ctx context.Context, cfg competitors.ClientConfig, useTLS bool) (
 		AllowHTTP:          !useTLS,
 		DisableCompression: true,
 		MaxReadFrameSize:   clientFrame,
+		// With exactly -cn connections and no pool to dial more, a request
+		// beyond the server's SETTINGS_MAX_CONCURRENT_STREAMS must wait for a
+		// free stream; without this the ClientConn fails it at once ("client
+		// conn not usable"), expecting the pool to open another connection.
+		StrictMaxConcurrentStreams: true,
 		// ReadIdleTimeout stays zero: no health-check PINGs of the
 		// transport's own mixed into the Heartbeat figures.
 	}

@@ -20,10 +20,6 @@ import (
 // Server tuning, as users of a high-throughput HTTP/2 server raise it (the
 // Node.js benchmark raises Node's limits the same way).
 const (
-	// maxStreams raises SETTINGS_MAX_CONCURRENT_STREAMS from Go's 250 to the
-	// Node.js benchmark's peerMaxConcurrentStreams (5000), so that -cc
-	// operations in flight over -cn connections are not throttled by it.
-	maxStreams = 5000
 	// maxFrame lets the client send 1 MiB DATA frames (default 16 KiB):
 	// fewer frames and syscalls per megabyte uploaded.
 	maxFrame = 1 << 20
@@ -33,6 +29,12 @@ const (
 	connWindow   = 64 << 20
 	streamWindow = 4 << 20
 )
+
+// maxStreams raises SETTINGS_MAX_CONCURRENT_STREAMS from Go's 250 to the
+// Node.js benchmark's peerMaxConcurrentStreams (5000), so that -cc operations
+// in flight over -cn connections are not throttled by it. A variable only so
+// that a test can make the limit easy to reach.
+var maxStreams uint32 = 5000
 
 type server struct {
 	ln       net.Listener

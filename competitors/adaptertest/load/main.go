@@ -91,7 +91,9 @@ func run(name, addr, id string, cn, cc int, dur, warm time.Duration) error {
 				err := op(ctx)
 				if measuring.Load() {
 					if err != nil {
-						errs.Add(1)
+						if errs.Add(1) == 1 {
+							fmt.Fprintln(os.Stderr, "first error:", err)
+						}
 					} else {
 						count.Add(1)
 					}
