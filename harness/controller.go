@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"runtime"
 	"strconv"
 	"sync"
@@ -138,6 +139,8 @@ type benchState struct {
 	failures []string
 	died     map[endpoint]bool
 	mu       sync.Mutex
+	// payloadDir holds the clients' payload files; removed after the run.
+	payloadDir string
 }
 
 func (st *benchState) fail(format string, args ...any) {
@@ -166,6 +169,11 @@ func (c *Controller) RunBenchmark(ctx context.Context, suite competitors.Suite, 
 			go func(p endpoint) { defer wg.Done(); p.Kill() }(p)
 		}
 		wg.Wait()
+		if st.payloadDir != "" {
+			if err := os.RemoveAll(st.payloadDir); err != nil && c.WorkerLog != nil {
+				fmt.Fprintf(c.WorkerLog, "remove payload files: %v\n", err)
+			}
+		}
 	}()
 
 	ok := c.startWorkers(ctx, suite, b, label, st)
@@ -241,6 +249,15 @@ func (c *Controller) startWorkers(ctx context.Context, suite competitors.Suite, 
 		addr = firstAddr
 	}
 
+	// Payload files live in a directory the controller removes after the
+	// benchmark (RunBenchmark's cleanup), whatever happens to the workers.
+	payloadDir, err := os.MkdirTemp("", "sockety-bench-run-")
+	if err != nil {
+		st.fail("payload directory: %v", err)
+		return false
+	}
+	st.payloadDir = payloadDir
+
 	c.status(label, "Starting client workers...")
 	sc.gomaxprocs = c.Opt.ClientProcs
 	st.clients = c.spawnMany(ctx, sc, RoleClient, c.Opt.Clients, st)
@@ -253,7 +270,7 @@ func (c *Controller) startWorkers(ctx context.Context, suite competitors.Suite, 
 		r, err := p.Call(ctx, request{Op: opPrepare, Client: &ClientParams{
 			Suite: suite.Name(), Benchmark: b.Name, Addr: addr, TLS: tlsMat,
 			Connections: c.Opt.Connections, Concurrency: c.Opt.Concurrency, Seed: c.Opt.Seed,
-			Verify: c.Opt.Verify, Rate: c.Opt.Rate, OpTimeout: c.Opt.OpTimeout,
+			Verify: c.Opt.Verify, Rate: c.Opt.Rate, OpTimeout: c.Opt.OpTimeout, PayloadDir: payloadDir,
 		}}, serveTimeout)
 		if err != nil {
 			st.fail("%v", err)

@@ -3,6 +3,7 @@ package harness_test
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -42,9 +43,14 @@ func TestRunBenchmarkWithWorkers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts worker processes")
 	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // payload files of controller and workers go here
 	var log bytes.Buffer
 	ctl := &harness.Controller{Opt: testOptions(), WorkerLog: &syncWriter{w: &log}}
 	defer func() {
+		if left, _ := os.ReadDir(tmp); len(left) != 0 {
+			t.Errorf("payload files left behind: %v", left)
+		}
 		// The adapter's print to stdout went to stderr, with the worker's name.
 		if !strings.Contains(log.String(), "[server 0] echo server: listening on") {
 			t.Errorf("stray stdout not forwarded as a log line: %q", log.String())

@@ -55,6 +55,9 @@ type ClientParams struct {
 	Verify      bool             `json:"verify,omitempty"`
 	Rate        float64          `json:"rate,omitempty"`
 	OpTimeout   time.Duration    `json:"op_timeout_ns,omitempty"`
+	// PayloadDir is a directory the controller made for this benchmark and
+	// removes after it, so payload files never outlive a killed worker.
+	PayloadDir string `json:"payload_dir,omitempty"`
 }
 
 // reply is one worker -> controller message.

@@ -180,7 +180,7 @@ func (w *worker) prepare(p ClientParams) error {
 		return fmt.Errorf("suite %q has no benchmark %q", p.Suite, p.Benchmark)
 	}
 	w.cfg = p
-	w.payloads = scenarios.New(p.Seed)
+	w.payloads = &scenarios.Payloads{Seed: p.Seed, BaseDir: p.PayloadDir}
 	ctx, cancel := context.WithTimeout(context.Background(), prepareTimeout)
 	defer cancel()
 	cl, err := suite.NewClient(ctx, competitors.ClientConfig{

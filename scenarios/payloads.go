@@ -49,6 +49,10 @@ func NewSeed() uint64 {
 type Payloads struct {
 	// Seed selects the random stream; workers of one run share it.
 	Seed uint64
+	// BaseDir is where the private payload directory is made ("" means the
+	// system's temporary directory). The harness points it at a directory it
+	// removes itself, so files never outlive a killed worker.
+	BaseDir string
 
 	stream atomic.Pointer[[]byte] // the stream generated so far
 
@@ -138,7 +142,7 @@ func (p *Payloads) Path(n int) (string, error) {
 		return f, nil
 	}
 	if p.dir == "" {
-		dir, err := os.MkdirTemp("", "sockety-bench-payloads-")
+		dir, err := os.MkdirTemp(p.BaseDir, "sockety-bench-payloads-")
 		if err != nil {
 			return "", fmt.Errorf("scenarios: payload directory: %w", err)
 		}

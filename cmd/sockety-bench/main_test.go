@@ -233,7 +233,9 @@ func TestInterrupt(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts worker processes")
 	}
-	cfg, err := parseArgs([]string{"-t", "30s", "-c", "1", "-cc", "2", "-cn", "1", "-f", "echo regular"})
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	cfg, err := parseArgs([]string{"-t", "30s", "-c", "1", "-cc", "2", "-cn", "1", "-f", "echo 1mb file fs"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,6 +252,9 @@ func TestInterrupt(t *testing.T) {
 	}
 	if n := countWorkers(t); n != 0 {
 		t.Fatalf("%d worker processes left", n)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Fatalf("payload files left behind after an interrupt: %v", left)
 	}
 }
 
