@@ -149,3 +149,26 @@ func TestFormatters(t *testing.T) {
 		}
 	}
 }
+
+func TestStatusLine(t *testing.T) {
+	var buf bytes.Buffer
+	s := NewStatus(&buf, true, false)
+	s.Width = 30
+	s.Set("Sockety Heartbeat", "Running 1.2s/3s")
+	if got := buf.String(); !strings.HasPrefix(got, "\r\033[K") || len([]rune(got))-len([]rune("\r\033[K")) != 29 {
+		t.Fatalf("live line %q not redrawn and cut to the width", got)
+	}
+	buf.Reset()
+	fmt.Fprintf(s, "[server 0] log line\n")
+	if got := buf.String(); got != "\r\033[K[server 0] log line\n" {
+		t.Fatalf("log line %q", got)
+	}
+	buf.Reset()
+	plain := NewStatus(&buf, false, false)
+	plain.Set("A b", "Warming...")
+	plain.Set("A b", "Warming...")
+	plain.Set("A b", "Running for 3s...")
+	if got := buf.String(); got != "A b: Warming...\nA b: Running for 3s...\n" {
+		t.Fatalf("plain progress %q", got)
+	}
+}

@@ -22,6 +22,10 @@ const (
 // plain progress lines. It is safe for concurrent use, and is an io.Writer for
 // log lines (workers' stderr), which it prints above the live line.
 type Status struct {
+	// Width, when positive, truncates the live line to the terminal's width
+	// so that it never wraps (a wrapped line cannot be redrawn).
+	Width int
+
 	mu    sync.Mutex
 	w     io.Writer
 	live  bool
@@ -43,6 +47,9 @@ func (s *Status) Set(label, msg string) {
 	defer s.mu.Unlock()
 	if s.live {
 		text := fmt.Sprintf(" %-37s %s", label, msg)
+		if r := []rune(text); s.Width > 1 && len(r) > s.Width-1 {
+			text = string(r[:s.Width-1])
+		}
 		if s.color {
 			text = ansiYellow + text + ansiReset
 		}

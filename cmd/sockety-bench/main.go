@@ -98,6 +98,11 @@ func bench(ctx context.Context, cfg config, sel []harness.Selection, stdout, std
 	var status *harness.Status
 	if tty {
 		status = harness.NewStatus(stdout, true, color)
+		if f, ok := stdout.(*os.File); ok {
+			if w, _, err := term.GetSize(int(f.Fd())); err == nil {
+				status.Width = w
+			}
+		}
 	} else {
 		status = harness.NewStatus(stderr, false, false)
 	}
