@@ -116,8 +116,7 @@ func run(ln net.Listener, acceptTimeout time.Duration) *session {
 		s.err = &acceptError{err}
 		return s
 	}
-	c := raw.NewConn(nc, true)
-	c.SetChannels(RunnerChannels)
+	c := raw.NewConnChannels(nc, true, RunnerChannels)
 	s.c = c
 	defer func() {
 		s.total = c.Received()

@@ -161,6 +161,7 @@ func (s *Server) serve(nc net.Conn) {
 		return
 	}
 	asm := raw.NewAssembler(true)
+	var pending []byte
 	buf := make([]byte, 64<<10)
 	for {
 		n, err := nc.Read(buf)
@@ -169,12 +170,29 @@ func (s *Server) serve(nc net.Conn) {
 			if s.mut == Switch12AsLow {
 				in = mangleSwitch(in)
 			}
-			// Feed one byte at a time so that each event sees the message as it was when
+			// Feed one packet at a time so that each event sees the message as it was when
 			// the event happened (later packets of the same read are not applied yet).
+			pending = append(pending, in...)
 			var perr error
-			for i := range in {
+			for len(pending) > 0 && perr == nil {
+				n := 1 // the header goes byte by byte
+				if asm.HeaderSeen() {
+					_, k, err := raw.ParsePacket(pending, 0)
+					switch {
+					case err == raw.ErrShort:
+						n = 0
+					case err != nil:
+						n = len(pending) // let the assembler report it
+					default:
+						n = k
+					}
+				}
+				if n == 0 {
+					break
+				}
 				var evs []raw.Event
-				evs, perr = asm.Feed(in[i : i+1])
+				evs, perr = asm.Feed(pending[:n])
+				pending = pending[n:]
 				if asm.HeaderSeen() {
 					c.limit = asm.HeaderChannels
 				}
@@ -184,10 +202,8 @@ func (s *Server) serve(nc net.Conn) {
 						return
 					}
 				}
-				if perr != nil {
-					break
-				}
 			}
+			pending = append([]byte(nil), pending...)
 			if ferr := c.flush(); ferr != nil {
 				return
 			}

@@ -71,7 +71,14 @@ func Dial(ctx context.Context, addr string, o DialOptions) (*Conn, error) {
 
 // NewConn wraps an established connection and starts reading it.
 func NewConn(nc net.Conn, peerHeader bool) *Conn {
+	return NewConnChannels(nc, peerHeader, 0)
+}
+
+// NewConnChannels is NewConn with the channel count the runner announces set before the first
+// byte is read (0 means 4096).
+func NewConnChannels(nc net.Conn, peerHeader bool, channels int) *Conn {
 	c := &Conn{nc: nc, cond: make(chan struct{}), asm: NewAssembler(peerHeader)}
+	c.asm.Channels = channels
 	go c.readLoop()
 	return c
 }
