@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 	"os/signal"
 	"time"
 
+	"github.com/sockety-harness/sockety-harness/competitors"
+	"github.com/sockety-harness/sockety-harness/competitors/tlsutil"
 	"github.com/sockety-harness/sockety-harness/sockety"
 	"github.com/sockety-harness/sockety-harness/sockety/contract"
 )
@@ -28,8 +31,11 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:7000", "address to listen on")
 	channels := fs.Int("channels", 4096, "channels to announce (1-4096)")
+	useTLS := fs.Bool("tls", false, "serve TLS with a throw-away self-signed certificate (or --cert/--key)")
+	certFile := fs.String("cert", "", "with --tls: PEM certificate chain file")
+	keyFile := fs.String("key", "", "with --tls: PEM private key file")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: sockety-conformance serve [--listen ADDR] [--channels N]")
+		fmt.Fprintln(stderr, "usage: sockety-conformance serve [--listen ADDR] [--channels N] [--tls [--cert FILE --key FILE]]")
 		fmt.Fprintln(stderr)
 		fmt.Fprintln(stderr, "Serves the conformance contract (ping, fast, echo, code; anything else: fast reply 2)")
 		fmt.Fprintln(stderr, "with the sockety package until interrupted.")
@@ -49,11 +55,36 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	srv := &sockety.Server{Handler: contract.NewContractHandler(), Options: &sockety.Options{Channels: *channels}}
-	fmt.Fprintf(stdout, "serving the conformance contract on %s\n", ln.Addr())
+	var tlsCfg *tls.Config
+	if *useTLS {
+		material := &competitors.TLS{}
+		if *certFile != "" || *keyFile != "" {
+			if material.CertPEM, err = os.ReadFile(*certFile); err == nil {
+				material.KeyPEM, err = os.ReadFile(*keyFile)
+			}
+		} else {
+			material, err = tlsutil.SelfSigned()
+		}
+		if err == nil {
+			tlsCfg, err = tlsutil.Server(material)
+		}
+		if err != nil {
+			ln.Close()
+			fmt.Fprintf(stderr, "sockety-conformance serve: %v\n", err)
+			return 2
+		}
+	}
+	fmt.Fprintf(stdout, "serving the conformance contract on %s (tls: %v)\n", ln.Addr(), tlsCfg != nil)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
+	go func() {
+		if tlsCfg != nil {
+			done <- srv.ServeTLS(ln, tlsCfg)
+			return
+		}
+		done <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-done:
 		if err != nil && !errors.Is(err, sockety.ErrServerClosed) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sockety-harness/sockety-harness/competitors/tlsutil"
 	"github.com/sockety-harness/sockety-harness/conformance/mutants"
 	"github.com/sockety-harness/sockety-harness/sockety"
 	"github.com/sockety-harness/sockety-harness/sockety/contract"
@@ -123,5 +124,30 @@ func TestClientSelfAndVectors(t *testing.T) {
 	dir := t.TempDir()
 	if code, out, _ := run(t, nil, "vectors", "--export", dir); code != 0 || !strings.Contains(out, ".json") {
 		t.Errorf("vectors --export: code %d\n%s", code, out)
+	}
+}
+
+func TestServerOverTLS(t *testing.T) {
+	material, err := tlsutil.SelfSigned()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := tlsutil.Server(material)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &sockety.Server{Handler: contract.NewContractHandler()}
+	go srv.ServeTLS(ln, cfg)
+	defer srv.Close()
+	addr := ln.Addr().String()
+	if code, out, errs := run(t, nil, "server", "--target", addr, "--tls", "--insecure", "--group", "header,fastreply,splitting", "--strict"); code != 0 {
+		t.Errorf("TLS: code %d\n%s\n%s", code, out, errs)
+	}
+	if code, _, errs := run(t, nil, "server", "--target", addr, "--tls", "--case", "fastreply/1"); code != 2 || !strings.Contains(errs, "tls") {
+		t.Errorf("untrusted certificate: code %d, %s", code, errs)
 	}
 }
