@@ -19,6 +19,9 @@ type inMsg struct {
 	fileOff []int
 	dataGot int64
 	fileGot []int64
+	// bytes counted in readState.metaBytes and wholeBytes
+	meta       int64
+	wholeBytes int64
 }
 
 // fileInfo is a received file header.
@@ -35,6 +38,10 @@ type readState struct {
 	fileBuf []fileInfo
 	freeSt  []*inMsg
 	spare   *Message // handed back by inline handlers
+	// metaBytes: action and file-name bytes of messages in progress;
+	// wholeBytes: payload bytes being collected for whole messages.
+	metaBytes  int64
+	wholeBytes int64
 }
 
 func (rs *readState) newSt() *inMsg {
@@ -47,6 +54,8 @@ func (rs *readState) newSt() *inMsg {
 }
 
 func (rs *readState) freeState(st *inMsg) {
+	rs.metaBytes -= st.meta
+	rs.wholeBytes -= st.wholeBytes
 	*st = inMsg{fileOff: st.fileOff[:0], fileGot: st.fileGot[:0]}
 	if len(rs.freeSt) < 64 {
 		rs.freeSt = append(rs.freeSt, st)
@@ -82,10 +91,19 @@ func (rs *readState) start(ch int, si *startInfo) error {
 		return fmt.Errorf("message start on busy channel %d", ch)
 	}
 	var total int64 = si.dataSize
+	meta := int64(len(si.action))
 	for _, f := range si.files {
 		total += f.size
+		meta += int64(len(f.name)) + 32
+	}
+	// File names and actions of messages in progress are kept; bound them
+	// per connection like buffered payload.
+	if rs.metaBytes+meta > int64(c.opts.MaxBufferedBytes) {
+		return fmt.Errorf("%w: headers of messages in progress exceed %d bytes", ErrLimit, c.opts.MaxBufferedBytes)
 	}
 	st := rs.newSt()
+	st.meta = meta
+	rs.metaBytes += meta
 	var in *incoming
 	if si.response {
 		st.resp = &Response{Parent: si.parent}
@@ -113,9 +131,15 @@ func (rs *readState) start(ch int, si *startInfo) error {
 			in.files[i].size = f.size
 		}
 	}
-	st.whole = !si.stream && total <= int64(c.opts.SmallMessage)
+	// Small messages are collected whole, as long as the connection's
+	// collected bytes stay within its buffer budget (a peer declaring many
+	// small messages without sending them cannot make us allocate more).
+	st.whole = !si.stream && total <= int64(c.opts.SmallMessage) &&
+		(total == 0 || rs.wholeBytes+total <= int64(c.opts.MaxBufferedBytes))
 	in.whole = st.whole
 	if st.whole {
+		st.wholeBytes = total
+		rs.wholeBytes += total
 		if total > 0 {
 			st.buf = make([]byte, total)
 			in.data.b = st.buf[:si.dataSize:si.dataSize]

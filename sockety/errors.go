@@ -32,6 +32,9 @@ var (
 	// ErrHandlerDone is returned by payload readers used after the handler
 	// that received the message returned.
 	ErrHandlerDone = errors.New("sockety: message handler already returned")
+	// ErrLimit ends a connection whose peer exceeded one of the limits of
+	// Options (wrapped in a *ProtocolError).
+	ErrLimit = errors.New("sockety: limit exceeded")
 	// ErrNoResponse is returned by Request.Response for a request that
 	// expects no response.
 	ErrNoResponse = errors.New("sockety: no response expected")

@@ -8,13 +8,22 @@ import (
 // Options configure a connection. The zero value is usable: every zero field
 // takes the default documented on it. A nil *Options means all defaults.
 //
-// Memory per connection is bounded by roughly
+// Memory per connection is bounded. Writing: the queue holds at most
+// WriteQueueBytes (plus the batch being written, so twice that), and each
+// long outgoing transfer adds at most two ChunkSize buffers when its payload
+// comes from an io.Reader. Reading: one ReadBufferSize buffer, the codec's
+// buffer for split message headers (4 MiB), and incoming payload bytes not
+// yet consumed, bounded by MaxBufferedBytes plus 32 KiB per payload arriving
+// concurrently (at most Channels of them); action names and file names of
+// messages in progress, and small messages collected whole, each count
+// against MaxBufferedBytes too (exceeding it with headers is a protocol
+// error). With the defaults and a well-behaved peer that is a few MiB; the
+// worst case with a hostile peer using all 4096 channels is about 150 MiB.
 //
-//	ReadBufferSize + WriteQueueBytes + 2*ChunkSize per active outgoing transfer
-//	+ MaxBufferedBytes (incoming payload waiting for consumers)
-//	+ MaxChannels * (MaxActionLength + file headers) for half-received headers.
-//
-// With the defaults that is well under 32 MiB per connection.
+// When the buffered incoming payload reaches its bound, the read loop stops
+// reading until a consumer reads: that is the backpressure towards the
+// peer, and it also delays every other message and reply on the connection
+// (head-of-line blocking). Read payloads promptly, or concurrently.
 type Options struct {
 	// Channels is the number of channels this side announces in its
 	// connection header (1-4096, default 4096). The peer may open at most

@@ -22,9 +22,9 @@ type budget struct {
 // budget is exhausted. It keeps a consumer that waits for a later payload
 // from deadlocking against other payloads holding the budget, and keeps
 // many concurrent transfers moving in large pieces. So the bound on
-// buffered incoming bytes per connection is MaxBufferedBytes plus 64 KiB
+// buffered incoming bytes per connection is MaxBufferedBytes plus 32 KiB
 // per payload arriving concurrently.
-const overCommit = 64 << 10
+const overCommit = 32 << 10
 
 // pipe carries one incoming payload (data, a file or a stream) from the
 // read loop to its consumer. The read loop copies payload bytes into pooled
