@@ -282,6 +282,9 @@ func (b *builder) build() {
 			if err != nil {
 				t.Fatal("client wrote invalid bytes", "valid packets", err.Error(), tail(s.total))
 			}
+			if s.crossCheck != "" {
+				t.Logf("codec cross-check: %s", s.crossCheck)
+			}
 		})
 	reps := []struct {
 		id, sec, desc, rule string

@@ -64,6 +64,8 @@ type session struct {
 	afterGA  int           // messages started after Go Away
 	hdr      []byte
 	total    []byte
+	// crossCheck is a disagreement between the runner's decoder and sockety/wire ("" if none).
+	crossCheck string
 }
 
 // Session runs the runner side of the script on the first connection accepted from ln.
@@ -121,6 +123,7 @@ func run(ln net.Listener, acceptTimeout time.Duration) *session {
 	defer func() {
 		s.total = c.Received()
 		c.Close()
+		s.crossCheck = c.Disagreement()
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -35,8 +35,8 @@ func TestReferenceClientPassesAll(t *testing.T) {
 	}()
 	rs := runner.Run(context.Background(), Cases(ss), runner.Options{Strict: true, Total: 2 * time.Minute})
 	for _, r := range rs {
-		if r.Verdict != runner.Pass {
-			t.Errorf("%s %s: %s (expected %s, actual %s, bytes %s)", r.ID, r.Verdict, r.Reason, r.Expected, r.Actual, r.Hex)
+		if r.Verdict != runner.Pass || len(r.Log) > 0 {
+			t.Errorf("%s %s: %s (expected %s, actual %s, bytes %s) %v", r.ID, r.Verdict, r.Reason, r.Expected, r.Actual, r.Hex, r.Log)
 		}
 	}
 	if err := <-done; err != nil {
