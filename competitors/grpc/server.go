@@ -22,8 +22,13 @@ const (
 
 // chunkSize is how the client splits data and files into messages: gRPC has
 // no unbounded message (4 MiB receive limit by default), so users stream
-// files in chunks; 64 KiB is the commonly advised size.
-const chunkSize = 64 << 10
+// files in chunks of tens of KiB. The size matters more than it seems:
+// gRPC-Go takes each marshalled message's buffer from a pool of 256 B, 4, 16,
+// 32 KiB and 1 MiB buffers and zeroes the whole buffer on reuse, so a 64 KiB
+// message lands in (and clears) a 1 MiB buffer: measured 3x slower than
+// 32 KiB messages. 32 KiB minus 8 leaves room for the BytesValue field
+// header (1-byte tag, 3-byte length), so each message fills one 32 KiB buffer.
+const chunkSize = 32<<10 - 8
 
 type server struct {
 	srv    *grpc.Server

@@ -8,7 +8,7 @@
 //     status OK, done on the status (gRPC has no answer without a message);
 //   - Regular response: a unary call answered by a 4-byte BytesValue;
 //   - 1MB/4MB data (memory, FS): a client-streaming call carrying the payload
-//     in 64 KiB messages; the server reads and counts every byte and answers
+//     in 32 KiB messages; the server reads and counts every byte and answers
 //     Empty, and the operation is done on that answer (gRPC exposes no
 //     "written to the kernel" signal, so this is stricter than the Sockety
 //     and HTTP/2 suites);
