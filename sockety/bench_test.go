@@ -403,3 +403,36 @@ func benchRawData(b *testing.B, size int) {
 
 func BenchmarkRawTCPData1MiB(b *testing.B) { benchRawData(b, 1<<20) }
 func BenchmarkRawTCPData4MiB(b *testing.B) { benchRawData(b, 4<<20) }
+
+// BenchmarkFastDuringTransfer measures fast-reply round trips on a
+// connection that carries 64 MiB transfers at the same time: the reported
+// rt/s and the ns/op (latency, one round trip at a time) show what the
+// channel interleaving costs small requests.
+func BenchmarkFastDuringTransfer(b *testing.B) {
+	_, conns := benchSetup(b)
+	c := conns[0]
+	big := make([]byte, 64<<20)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			if err := c.Pass(ctx, &sockety.Outgoing{Action: "data", Data: big}); err != nil {
+				return
+			}
+		}
+	}()
+	time.Sleep(10 * time.Millisecond)
+	o := &sockety.Outgoing{Action: "fast"}
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		if _, err := c.Call(context.Background(), o); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "rt/s")
+	b.StopTimer()
+	cancel()
+	<-done
+}

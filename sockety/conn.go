@@ -56,6 +56,7 @@ func newConn(nc net.Conn, o Options, isServer bool) *Conn {
 		readerDone: make(chan struct{}),
 	}
 	c.buf.limit = int64(o.MaxBufferedBytes)
+	setNotSentLowat(nc, o.NotSentLowat)
 	c.w = newWriter(nc, o.WriteQueueBytes)
 	c.w.buf = appendConnHeader(c.w.buf, o.Channels)
 	c.w.kicked = true

@@ -68,6 +68,14 @@ type Options struct {
 	// (honouring their context) while it is full (default 1 MiB).
 	WriteQueueBytes int
 
+	// NotSentLowat, when positive, bounds the bytes the kernel holds
+	// unsent on a TCP connection (TCP_NOTSENT_LOWAT, Linux), so that small
+	// messages are not queued behind megabytes of a large transfer in the
+	// socket buffer. It lowers small-message latency during large
+	// transfers (BenchmarkFastDuringTransfer: about 2x with 256 KiB) at
+	// some cost in bulk throughput; default 0 keeps the system's setting.
+	NotSentLowat int
+
 	// MaxBufferedBytes bounds incoming payload bytes (data, files, streams)
 	// received but not yet read by the application, over the whole
 	// connection (default 8 MiB). When it is reached the read loop stops
