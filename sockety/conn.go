@@ -83,7 +83,7 @@ func newConn(nc net.Conn, o Options, isServer bool) *Conn {
 func (c *Conn) tickInterval() time.Duration {
 	iv := time.Duration(0)
 	if c.opts.HeartbeatInterval > 0 {
-		iv = c.opts.HeartbeatInterval
+		iv = c.opts.HeartbeatInterval / 2
 	}
 	if c.opts.IdleTimeout > 0 {
 		if q := c.opts.IdleTimeout / 4; iv == 0 || q < iv {

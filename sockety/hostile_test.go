@@ -276,9 +276,9 @@ func (zeros) Read(p []byte) (int, error) {
 
 func TestHeartbeatKeepsIdleConnection(t *testing.T) {
 	checkLeaks(t)
-	addr, errs := errServer(t, &sockety.Options{IdleTimeout: 300 * time.Millisecond, HeartbeatInterval: -1})
-	c := dial(t, addr, &sockety.Options{HeartbeatInterval: 50 * time.Millisecond, IdleTimeout: -1})
-	time.Sleep(time.Second)
+	addr, errs := errServer(t, &sockety.Options{IdleTimeout: time.Second, HeartbeatInterval: -1})
+	c := dial(t, addr, &sockety.Options{HeartbeatInterval: 100 * time.Millisecond, IdleTimeout: -1})
+	time.Sleep(2500 * time.Millisecond)
 	if c.Err() != nil {
 		t.Fatalf("connection ended: %v", c.Err())
 	}
