@@ -56,6 +56,9 @@ func Table(w io.Writer, rs []*runner.Result, strict bool) {
 		if r.Stale != "" {
 			fmt.Fprintf(w, "  known-failures list is stale: %s\n", r.Stale)
 		}
+		for _, l := range r.Log {
+			fmt.Fprintf(w, "  log:      %s\n", l)
+		}
 	}
 	s := runner.Summarize(rs, strict)
 	fmt.Fprintf(w, "\n%s\n", SummaryLine(s))
