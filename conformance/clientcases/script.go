@@ -78,12 +78,12 @@ type Session struct {
 	ready chan struct{}
 }
 
-// NewSession prepares a session on ln; it starts on the first Result call.
+// NewSession prepares a session on ln; it runs on Run or when the first case needs it.
 func NewSession(ln net.Listener, acceptTimeout time.Duration) *Session {
 	return &Session{ln: ln, acceptTimeout: acceptTimeout, ready: make(chan struct{})}
 }
 
-// Wait runs the session once (bounded) and returns it.
+// get runs the session once (bounded) and returns it.
 func (ss *Session) get(ctx context.Context) *session {
 	ss.once.Do(func() {
 		ss.s = run(ss.ln, ss.acceptTimeout)

@@ -99,8 +99,7 @@ func (r *Result) Failed(strict bool) bool {
 	return r.Verdict == Fail || (strict && r.Verdict == NonStrict)
 }
 
-// errStop is used with runtime.Goexit-free early returns: T.Fatal panics with it and the runner
-// recovers it.
+// stopSignal ends a case early: T.Fatal and T.Skip panic with it and the runner recovers it.
 type stopSignal struct{}
 
 // T is handed to a running case.

@@ -181,7 +181,7 @@ type Head struct {
 	Files     []FileSpec
 	// CountWidth (1, 2, 3) and TotalWidth (2, 3, 4, 6) force the file count and total widths.
 	CountWidth, TotalWidth int
-	// TotalLie, if >= 0 with LieTotal set, replaces the total files size.
+	// LieTotal makes Content write Total as the total files size instead of the real sum.
 	LieTotal bool
 	Total    int64
 	Stream   bool

@@ -57,6 +57,7 @@ type ParseError struct {
 	Msg string
 }
 
+// Error implements error.
 func (e *ParseError) Error() string { return fmt.Sprintf("offset %d: %s", e.Off, e.Msg) }
 
 // ParseHeader parses a connection header; it returns the channel count, the bytes used.
