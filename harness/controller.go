@@ -492,7 +492,7 @@ func (c *Controller) results(suite competitors.Suite, b competitors.Benchmark, r
 		cpu := e.b.CPU.Sub(e.a.CPU)
 		clientCPU = clientCPU.Add(cpu)
 		clientCPUOK = clientCPUOK && cpuKnown(e)
-		wf := WorkerFigures{Role: RoleClient, Index: i, PID: p.PID(), WindowNs: w, CPU: cpu, CPUKnown: cpuKnown(e)}
+		wf := WorkerFigures{Role: RoleClient, Index: i, PID: p.PID(), GOMAXPROCS: p.Procs(), WindowNs: w, CPU: cpu, CPUKnown: cpuKnown(e)}
 		for _, ps := range e.b.Parts {
 			wf.Count += ps.Count
 			wf.Errors += ps.Errors
@@ -510,7 +510,7 @@ func (c *Controller) results(suite competitors.Suite, b competitors.Benchmark, r
 		cpu := e.b.CPU.Sub(e.a.CPU)
 		serverCPU = serverCPU.Add(cpu)
 		serverCPUOK = serverCPUOK && cpuKnown(e)
-		wf := WorkerFigures{Role: RoleServer, Index: i, PID: p.PID(), WindowNs: w, CPU: cpu, CPUKnown: cpuKnown(e)}
+		wf := WorkerFigures{Role: RoleServer, Index: i, PID: p.PID(), GOMAXPROCS: p.Procs(), WindowNs: w, CPU: cpu, CPUKnown: cpuKnown(e)}
 		if e.a.Counters != nil && e.b.Counters != nil {
 			wf.Messages = e.b.Counters.Messages - e.a.Counters.Messages
 			wf.Bytes = e.b.Counters.Bytes - e.a.Counters.Bytes

@@ -91,6 +91,15 @@ func TestRunBenchmarkWithWorkers(t *testing.T) {
 				if r.CPU.Client == nil || r.CPU.Server == nil {
 					t.Errorf("%s: CPU unknown: %+v", harness.RowName(r), r.CPU)
 				}
+				for _, w := range r.Workers {
+					want := ctl.Opt.ClientProcs
+					if w.Role == harness.RoleServer {
+						want = ctl.Opt.ServerProcs
+					}
+					if w.GOMAXPROCS != want {
+						t.Errorf("%s %d runs with GOMAXPROCS %d, want %d", w.Role, w.Index, w.GOMAXPROCS, want)
+					}
+				}
 				if r.ClientWorkers != 2 || r.ServerWorkers != 1 || len(r.Workers) != 3 {
 					t.Errorf("%s: workers %d/%d %d", harness.RowName(r), r.ClientWorkers, r.ServerWorkers, len(r.Workers))
 				}

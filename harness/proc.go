@@ -34,6 +34,8 @@ type endpoint interface {
 	Name() string
 	// PID is the worker's process ID (0 when unknown).
 	PID() int
+	// Procs is the worker's GOMAXPROCS as it reported it (0 when unknown).
+	Procs() int
 	// Call sends one request and waits for its reply.
 	Call(ctx context.Context, req request, timeout time.Duration) (reply, error)
 	// Stop asks the worker to stop and makes sure it is gone.
@@ -148,6 +150,9 @@ func (p *proc) Name() string { return p.name }
 
 // PID implements endpoint.
 func (p *proc) PID() int { return p.hello.PID }
+
+// Procs implements endpoint.
+func (p *proc) Procs() int { return p.hello.GOMAXPROCS }
 
 // Done implements endpoint.
 func (p *proc) Done() <-chan struct{} { return p.gone }

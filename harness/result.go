@@ -144,16 +144,18 @@ type RateInfo struct {
 // WorkerFigures are one worker's raw figures, kept so that results of several
 // hosts can be merged exactly.
 type WorkerFigures struct {
-	Role     string   `json:"role"`
-	Index    int      `json:"index"`
-	PID      int      `json:"pid,omitempty"`
-	WindowNs int64    `json:"window_ns"`
-	CPU      CPUTimes `json:"cpu"`
-	CPUKnown bool     `json:"cpu_known"`
-	Count    int64    `json:"count,omitempty"`
-	Errors   int64    `json:"errors,omitempty"`
-	Messages uint64   `json:"messages,omitempty"`
-	Bytes    uint64   `json:"bytes,omitempty"`
+	Role  string `json:"role"`
+	Index int    `json:"index"`
+	PID   int    `json:"pid,omitempty"`
+	// GOMAXPROCS is what the worker's runtime reported at start.
+	GOMAXPROCS int      `json:"gomaxprocs,omitempty"`
+	WindowNs   int64    `json:"window_ns"`
+	CPU        CPUTimes `json:"cpu"`
+	CPUKnown   bool     `json:"cpu_known"`
+	Count      int64    `json:"count,omitempty"`
+	Errors     int64    `json:"errors,omitempty"`
+	Messages   uint64   `json:"messages,omitempty"`
+	Bytes      uint64   `json:"bytes,omitempty"`
 }
 
 // WriteJSON writes the report, indented.

@@ -15,6 +15,7 @@ type fakeEndpoint struct{ name string }
 
 func (f *fakeEndpoint) Name() string { return f.name }
 func (f *fakeEndpoint) PID() int     { return 0 }
+func (f *fakeEndpoint) Procs() int   { return 1 }
 func (f *fakeEndpoint) Call(context.Context, request, time.Duration) (reply, error) {
 	return reply{}, nil
 }
