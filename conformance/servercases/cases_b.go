@@ -62,6 +62,13 @@ func (b *builder) fastReply() {
 			s.send(m.bytes())
 			s.fast(m.head.ID, 5, "`code` with a stream")
 		})
+	b.add("fastreply/7", secFast, "`code` with data \"abc\" (not a number) gets Fast Reply 4 (Bad Request)",
+		"contract: `code` data that is not a number in 0-4095 gets 4", func(t *runner.T) {
+			s := open(t, tg, raw.MaxChannels)
+			m := newMsg("code", []byte("abc"))
+			s.send(m.bytes())
+			s.fast(m.head.ID, 4, "`code` abc")
+		})
 }
 
 func (b *builder) splitting() {
