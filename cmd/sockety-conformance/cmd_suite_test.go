@@ -57,7 +57,7 @@ func TestServerAgainstReferenceAndMutant(t *testing.T) {
 		Results []struct{ ID, Verdict string }
 	}
 	b, _ := os.ReadFile(js)
-	if err := json.Unmarshal(b, &doc); err != nil || doc.Summary.Total != 13 || doc.Summary.Pass != 13 {
+	if err := json.Unmarshal(b, &doc); err != nil || doc.Summary.Total < 13 || doc.Summary.Pass != doc.Summary.Total {
 		t.Errorf("json: %v %+v", err, doc.Summary)
 	}
 	x, _ := os.ReadFile(ju)
