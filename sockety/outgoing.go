@@ -216,7 +216,7 @@ func (c *Conn) send(ctx context.Context, o *Outgoing, response bool, parent UUID
 		return nil, id, err
 	}
 	hasStream := o.hasStream()
-	t := &transfer{c: c, ch: ch, ack: make(chan struct{}, 2)}
+	t := &transfer{c: c, ch: ch, ack: make(chan struct{}, inFlightChunks)}
 	if err := t.payload(ctx, kindData, 0, o.Data, o.DataReader, o.DataSize); err != nil {
 		t.abort()
 		return fail(err)
@@ -301,9 +301,9 @@ func (c *Conn) sendWhole(ctx context.Context, h *head, est int, o *Outgoing, pay
 }
 
 // transfer is the sending side of a long message or response, holding its
-// channel. At most two chunks are in flight (queued, not yet written) at
-// once, which keeps one transfer from filling the queue: channels take
-// turns chunk by chunk.
+// channel. At most inFlightChunks chunks are in flight (queued, not yet
+// written) at once, which keeps one transfer from filling the queue:
+// channels take turns chunk by chunk.
 type transfer struct {
 	c    *Conn
 	ch   int
@@ -388,13 +388,16 @@ func (t *transfer) payload(ctx context.Context, kind byte, index int, mem []byte
 	if size == 0 {
 		return nil
 	}
-	bufs := [2][]byte{make([]byte, min(int64(chunk), size)), nil}
-	if size > int64(chunk) {
-		bufs[1] = make([]byte, chunk)
-	}
+	// One buffer per in-flight token: a buffer is reused only after the
+	// chunk queued from it cap(ack) chunks ago was written.
+	bufs := make([][]byte, cap(t.ack))
 	k := 0
 	for size > 0 {
-		b := bufs[k%2][:min(int64(chunk), size)]
+		i := k % len(bufs)
+		if bufs[i] == nil {
+			bufs[i] = make([]byte, min(int64(chunk), size))
+		}
+		b := bufs[i][:min(int64(len(bufs[i])), size)]
 		// The token for this buffer's previous use must be back: take one
 		// first, then give it back to piece, which takes its own.
 		if err := t.acquire(ctx); err != nil {
@@ -546,3 +549,9 @@ func (s *StreamWriter) Abort() {
 	defer s.mu.Unlock()
 	s.t.abort()
 }
+
+// inFlightChunks is how many chunks of one long transfer may be queued and
+// not yet written. The queue bound (Options.WriteQueueBytes) limits what
+// waits ahead of a small message anyway; a few chunks per transfer keep
+// the writer busy while the sender prepares the next ones.
+var inFlightChunks = 2

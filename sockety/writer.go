@@ -397,7 +397,6 @@ func (w *writer) newID() UUID {
 	}
 	var u UUID
 	copy(u[:], w.rnd[w.rndOff:w.rndOff+16])
-	clear(w.rnd[w.rndOff : w.rndOff+16])
 	w.rndOff += 16
 	u[6] = u[6]&0x0f | 0x40
 	u[8] = u[8]&0x3f | 0x80

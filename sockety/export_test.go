@@ -1,0 +1,14 @@
+package sockety
+
+import (
+	"os"
+	"strconv"
+)
+
+// SOCKETY_INFLIGHT_CHUNKS overrides inFlightChunks in tests and benchmarks
+// (for A/B measurements in one build).
+func init() {
+	if n, err := strconv.Atoi(os.Getenv("SOCKETY_INFLIGHT_CHUNKS")); err == nil && n >= 2 {
+		inFlightChunks = n
+	}
+}
