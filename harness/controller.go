@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,11 +40,23 @@ type Options struct {
 	Filters, Excludes        []string
 	// ServerDelay is a test-only handicap passed to servers (planted slowdown).
 	ServerDelay time.Duration
+	// ServerDelaySuite, when set, limits ServerDelay to the suite of that
+	// name (case-insensitive), so a slowdown can be planted in one suite
+	// while a reference suite of the same run stays untouched (issue 8).
+	ServerDelaySuite string
 
 	// Exe is the binary started as worker ("" = this binary); Env is extra
 	// environment for workers (tests).
 	Exe string
 	Env []string
+}
+
+// serverDelay is the test-only delay for the servers of suite.
+func (o *Options) serverDelay(suite string) time.Duration {
+	if o.ServerDelaySuite != "" && !strings.EqualFold(o.ServerDelaySuite, suite) {
+		return 0
+	}
+	return o.ServerDelay
 }
 
 // DefaultOpTimeout bounds one operation when Options.OpTimeout is 0.
@@ -228,7 +241,7 @@ func (c *Controller) startWorkers(ctx context.Context, suite competitors.Suite, 
 			defer wg.Done()
 			r, err := p.Call(ctx, request{Op: opServe, Server: &ServerParams{
 				Suite: suite.Name(), Addr: addr, ReusePort: nServers > 1, TLS: tlsMat,
-				Seed: c.Opt.Seed, Verify: c.Opt.Verify, Delay: c.Opt.ServerDelay,
+				Seed: c.Opt.Seed, Verify: c.Opt.Verify, Delay: c.Opt.serverDelay(suite.Name()),
 			}}, serveTimeout)
 			if err != nil {
 				st.fail("%v", err)

@@ -35,6 +35,11 @@ type config struct {
 	ClientProcs int
 	OpTimeout   time.Duration
 	Seed        uint64
+	Count       int
+
+	// Test-only: a planted server slowdown (issue 8's gate tests).
+	TestServerDelay      time.Duration
+	TestServerDelaySuite string
 }
 
 // Limits that keep a typo from asking for unbounded resources.
@@ -42,6 +47,7 @@ const (
 	maxWorkers     = 256
 	maxConcurrency = 1_000_000
 	maxConnections = 100_000
+	maxCount       = 1000
 )
 
 // errHelp is returned when -h/--help was given.
@@ -97,7 +103,7 @@ func (v listValue) Set(s string) error { *v.l = append(*v.l, s); return nil }
 // parseArgs parses the command line. It returns errHelp for -h/--help and a
 // *usageError for anything invalid.
 func parseArgs(args []string) (config, error) {
-	c := config{Duration: 5 * time.Second, Servers: 1, Concurrency: 250, Connections: 2}
+	c := config{Duration: 5 * time.Second, Servers: 1, Concurrency: 250, Connections: 2, Count: 1}
 	fs := flag.NewFlagSet("sockety-bench", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
@@ -143,6 +149,9 @@ func parseArgs(args []string) (config, error) {
 	ints(&c.ClientProcs, 0, "client-procs")
 	dur(&c.OpTimeout, "op-timeout")
 	fs.Uint64Var(&c.Seed, "seed", 0, "")
+	ints(&c.Count, 1, "count")
+	dur(&c.TestServerDelay, "test-server-delay")
+	fs.StringVar(&c.TestServerDelaySuite, "test-server-delay-suite", "", "")
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -176,6 +185,10 @@ func parseArgs(args []string) (config, error) {
 		return c, usagef("invalid --rate %v: must be a number of operations per second, 0 for closed loop", c.Rate)
 	case c.ServerProcs < 0 || c.ClientProcs < 0:
 		return c, usagef("invalid --server-procs/--client-procs: must not be negative")
+	case c.Count < 1 || c.Count > maxCount:
+		return c, usagef("invalid --count %d: must be 1..%d", c.Count, maxCount)
+	case c.TestServerDelay < 0:
+		return c, usagef("invalid --test-server-delay %v: must not be negative", c.TestServerDelay)
 	case c.OpTimeout < 0:
 		return c, usagef("invalid --op-timeout %v: must not be negative", c.OpTimeout)
 	case (set["json"]) && strings.TrimSpace(c.JSON) == "":
@@ -238,6 +251,19 @@ Extra flags:
        --client-procs N      GOMAXPROCS of client workers (default NumCPU/clients)
        --op-timeout DURATION per-operation deadline (default 60s)
        --seed N              payload seed (default random)
+       --count N             run every selected benchmark N times, in rounds
+                             (all suites per round, so drift hits all alike);
+                             every run is kept in --json (default 1)
+
+Subcommands (results/README.md, section "Regression gates"):
+  sockety-bench compare [flags] OLD.json NEW.json   statistics and CI gate
+  sockety-bench report [-o FILE] RESULTS.json...    self-contained HTML report
+  sockety-bench convert RESULTS.json...             Go benchmark format (benchstat)
+  Run "sockety-bench compare -h" for their flags.
+
+Test-only flags (plant a slowdown to test regression gates; never for real figures):
+       --test-server-delay DURATION   servers wait this long before each message
+       --test-server-delay-suite NAME only that suite's servers wait
 
 Exit status: 0 success, 1 a worker failed or nothing matched, 2 usage error,
 130 interrupted.

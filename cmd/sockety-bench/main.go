@@ -28,7 +28,12 @@ func main() {
 
 // subcommands planned by later issues.
 var plannedSubcommands = map[string]string{
-	"merge": "issue 6", "compare": "issue 8", "report": "issue 8", "convert": "issue 8",
+	"merge": "issue 6",
+}
+
+// subcommands that are implemented (cmd_compare.go, cmd_report.go, cmd_convert.go).
+var subcommands = map[string]func(args []string, stdout, stderr io.Writer) int{
+	"compare": runCompare, "report": runReport, "convert": runConvert,
 }
 
 // run is the whole command; it returns the exit status.
@@ -37,6 +42,9 @@ func run(args []string, stdout, stderr io.Writer, tty bool) int {
 		if issue, ok := plannedSubcommands[args[0]]; ok {
 			fmt.Fprintf(stderr, "sockety-bench %s: not implemented yet (%s)\n", args[0], issue)
 			return 2
+		}
+		if sub, ok := subcommands[args[0]]; ok {
+			return sub(args[1:], stdout, stderr)
 		}
 	}
 	cfg, err := parseArgs(args)
@@ -91,6 +99,7 @@ func bench(ctx context.Context, cfg config, sel []harness.Selection, stdout, std
 		Concurrency: cfg.Concurrency, Connections: cfg.Connections, Port: cfg.Port, Rate: cfg.Rate,
 		Verify: cfg.Verify, OpTimeout: cfg.OpTimeout, ServerProcs: cfg.ServerProcs, ClientProcs: cfg.ClientProcs,
 		Seed: cfg.Seed, Filters: cfg.Filters, Excludes: cfg.Excludes,
+		ServerDelay: cfg.TestServerDelay, ServerDelaySuite: cfg.TestServerDelaySuite,
 	}
 	opt.Normalize()
 	harness.WriteHeader(stdout, harness.HeaderInfo{Opt: opt, GoVersion: runtime.Version(), LogicalCores: runtime.NumCPU(), Color: color})
@@ -107,7 +116,7 @@ func bench(ctx context.Context, cfg config, sel []harness.Selection, stdout, std
 		status = harness.NewStatus(stderr, false, false)
 	}
 	ctl := &harness.Controller{Opt: opt, Status: status, WorkerLog: status}
-	runner := &harness.Runner{Ctl: ctl, OnSuite: func(s harness.Selection, results []harness.Result) {
+	runner := &harness.Runner{Ctl: ctl, Count: cfg.Count, OnSuite: func(s harness.Selection, results []harness.Result) {
 		harness.WriteSuiteTable(stdout, s.Suite.Name(), results, harness.TableOptions{
 			Color: color, Servers: ctl.ServerWorkers(s.Suite), Rate: opt.Rate > 0,
 		})
