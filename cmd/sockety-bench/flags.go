@@ -103,7 +103,7 @@ func (v listValue) Set(s string) error { *v.l = append(*v.l, s); return nil }
 // parseArgs parses the command line. It returns errHelp for -h/--help and a
 // *usageError for anything invalid.
 func parseArgs(args []string) (config, error) {
-	c := config{Duration: 5 * time.Second, Servers: 1, Concurrency: 250, Connections: 2, Count: 1}
+	c := config{Duration: 5 * time.Second, Servers: 1, Concurrency: 250, Connections: 2}
 	fs := flag.NewFlagSet("sockety-bench", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
@@ -149,7 +149,7 @@ func parseArgs(args []string) (config, error) {
 	ints(&c.ClientProcs, 0, "client-procs")
 	dur(&c.OpTimeout, "op-timeout")
 	fs.Uint64Var(&c.Seed, "seed", 0, "")
-	ints(&c.Count, 1, "count")
+	ints(&c.Count, 0, "count") // 0: not given, one run
 	dur(&c.TestServerDelay, "test-server-delay")
 	fs.StringVar(&c.TestServerDelaySuite, "test-server-delay-suite", "", "")
 
@@ -185,7 +185,7 @@ func parseArgs(args []string) (config, error) {
 		return c, usagef("invalid --rate %v: must be a number of operations per second, 0 for closed loop", c.Rate)
 	case c.ServerProcs < 0 || c.ClientProcs < 0:
 		return c, usagef("invalid --server-procs/--client-procs: must not be negative")
-	case c.Count < 1 || c.Count > maxCount:
+	case c.Count < 0 || c.Count > maxCount || (set["count"] && c.Count < 1):
 		return c, usagef("invalid --count %d: must be 1..%d", c.Count, maxCount)
 	case c.TestServerDelay < 0:
 		return c, usagef("invalid --test-server-delay %v: must not be negative", c.TestServerDelay)
