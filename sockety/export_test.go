@@ -12,3 +12,10 @@ func init() {
 		inFlightChunks = n
 	}
 }
+
+// SOCKETY_CHUNK overrides the default chunk size in tests and benchmarks.
+func init() {
+	if n, err := strconv.Atoi(os.Getenv("SOCKETY_CHUNK")); err == nil && n >= 4096 {
+		defaultChunkSize = n
+	}
+}

@@ -125,7 +125,7 @@ func (o *Options) withDefaults() Options {
 		r.ReadBufferSize = 1024
 	}
 	if r.ChunkSize <= 0 {
-		r.ChunkSize = 64 << 10
+		r.ChunkSize = defaultChunkSize
 	}
 	if r.WriteQueueBytes <= 0 {
 		r.WriteQueueBytes = 1 << 20
@@ -150,3 +150,6 @@ func (o *Options) withDefaults() Options {
 	}
 	return r
 }
+
+// defaultChunkSize is Options.ChunkSize's default.
+var defaultChunkSize = 64 << 10
