@@ -58,6 +58,7 @@ func newConn(nc net.Conn, o Options, isServer bool) *Conn {
 	c.buf.limit = int64(o.MaxBufferedBytes)
 	setNotSentLowat(nc, o.NotSentLowat)
 	c.w = newWriter(nc, o.WriteQueueBytes)
+	c.w.timeout = o.WriteTimeout
 	c.w.buf = appendConnHeader(c.w.buf, o.Channels)
 	c.w.kicked = true
 	c.w.wake <- struct{}{}
@@ -113,7 +114,7 @@ func (c *Conn) tick() {
 	}
 	elapsed := now.Sub(ts.lastTickAt)
 	ts.lastTickAt = now
-	if r := c.reads.Load(); r != ts.lastReads {
+	if r := c.reads.Load(); r != ts.lastReads || c.buf.waiting.Load() {
 		ts.lastReads = r
 		ts.idleFor = 0
 	} else {

@@ -371,3 +371,45 @@ func TestHandlerPanicClosesOnlyThatConnection(t *testing.T) {
 		t.Fatalf("other connection: %+v %v", rep, err)
 	}
 }
+
+func TestWriteTimeoutOnPeerThatStopsReading(t *testing.T) {
+	checkLeaks(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		_, _ = nc.Write([]byte{0xE3})
+		accepted <- nc
+	}()
+	c, err := sockety.Dial(tctx(t), "tcp", ln.Addr().String(), &sockety.Options{WriteTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := <-accepted
+	defer peer.Close()
+	defer c.Close()
+	err = c.Pass(tctx(t), &sockety.Outgoing{Action: "ping", DataReader: zeros{}, DataSize: 1 << 30})
+	if err == nil {
+		t.Fatal("1 GiB passed to a peer that does not read")
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("connection not ended by the write timeout")
+	}
+	if !isTimeout(c.Err()) {
+		t.Fatalf("connection error %v, want a timeout", c.Err())
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

@@ -54,6 +54,10 @@ type Options struct {
 	// this long (default 60s; negative disables). Keep it above the peer's
 	// heartbeat interval.
 	IdleTimeout time.Duration
+	// WriteTimeout ends the connection when one batch of writes makes no
+	// progress for this long: a peer that stops reading entirely (default
+	// 60s; negative disables).
+	WriteTimeout time.Duration
 	// HeaderTimeout bounds the connection header exchange, and the TLS
 	// handshake when there is one (default 10s).
 	HeaderTimeout time.Duration
@@ -114,6 +118,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.IdleTimeout == 0 {
 		r.IdleTimeout = 60 * time.Second
+	}
+	if r.WriteTimeout == 0 {
+		r.WriteTimeout = 60 * time.Second
 	}
 	if r.HeaderTimeout <= 0 {
 		r.HeaderTimeout = 10 * time.Second

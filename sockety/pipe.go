@@ -16,6 +16,9 @@ var blockPool = sync.Pool{New: func() any { b := make([]byte, blockSize); return
 type budget struct {
 	used  atomic.Int64
 	limit int64
+	// waiting is set while the read loop waits for a consumer: the
+	// connection is not idle then, only held back.
+	waiting atomic.Bool
 }
 
 // overCommit is what one payload may still buffer while the connection's
@@ -70,11 +73,14 @@ func (p *pipe) write(b []byte, done <-chan struct{}) error {
 		}
 		if room <= 0 {
 			p.mu.Unlock()
+			p.budget.waiting.Store(true)
 			select {
 			case <-p.wsig:
 			case <-done:
+				p.budget.waiting.Store(false)
 				return ErrClosed
 			}
+			p.budget.waiting.Store(false)
 			continue
 		}
 		k := min(room, len(b))

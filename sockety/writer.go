@@ -3,6 +3,7 @@ package sockety
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"net"
 	"runtime"
 	"sync"
@@ -38,6 +39,8 @@ type seg struct {
 type writer struct {
 	nc  net.Conn
 	vec bool // nc supports writev through net.Buffers
+	// timeout, when positive, is the write deadline set before each batch
+	timeout time.Duration
 
 	mu        sync.Mutex
 	buf       []byte
@@ -292,6 +295,7 @@ func (w *writer) loop(tick func(), ticks <-chan time.Time) error {
 		}
 		w.spare, w.spareSegs = buf[:0], segs[:0]
 		if err != nil {
+			err = fmt.Errorf("sockety: write: %w", err)
 			w.stop(err)
 			return err
 		}
@@ -318,6 +322,9 @@ func (w *writer) releaseSegs(segs []seg) {
 
 // flush writes buf with segs spliced in at their offsets.
 func (w *writer) flush(buf []byte, segs []seg) error {
+	if w.timeout > 0 {
+		_ = w.nc.SetWriteDeadline(time.Now().Add(w.timeout))
+	}
 	if len(segs) == 0 {
 		w.writes.Add(1)
 		_, err := w.nc.Write(buf)
