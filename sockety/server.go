@@ -28,6 +28,7 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*Conn]struct{}
 	shutdown  bool
+	closed    bool
 	wg        sync.WaitGroup
 }
 
@@ -122,9 +123,22 @@ func (s *Server) handle(nc net.Conn) {
 		return
 	}
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		c.fail(ErrClosed)
+		<-c.readerDone
+		<-c.w.dead
+		c.handlers.Wait()
+		return
+	}
 	if s.shutdown {
 		s.mu.Unlock()
+		// Shut down while the header exchange ran (its messages may be
+		// in flight already): the same graceful path as Shutdown.
+		_ = c.GoAway(context.Background())
+		c.handlers.Wait()
 		_ = c.Close()
+		c.handlers.Wait()
 		return
 	}
 	s.conns[c] = struct{}{}
@@ -207,6 +221,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.shutdown = true
+	s.closed = true
 	for ln := range s.listeners {
 		_ = ln.Close()
 	}
