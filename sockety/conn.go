@@ -41,7 +41,8 @@ type Conn struct {
 	handlers      sync.WaitGroup
 	inflight      atomic.Int64
 
-	ticks tickState // owned by the writer goroutine
+	ticks        tickState // owned by the writer goroutine
+	inlineActive atomic.Bool
 }
 
 func newConn(nc net.Conn, o Options, isServer bool) *Conn {
@@ -197,7 +198,8 @@ func (c *Conn) Done() <-chan struct{} { return c.done }
 
 // Close flushes what is queued (for at most a second) and closes the
 // connection; operations in progress fail with ErrClosed. It waits for
-// the connection's goroutines (not for handlers still running).
+// the connection's goroutines (not for handlers still running; called from
+// an inline handler it does not wait for the read loop running it).
 func (c *Conn) Close() error {
 	c.w.shutdown()
 	select {
@@ -206,6 +208,11 @@ func (c *Conn) Close() error {
 	case <-c.done:
 	}
 	c.fail(ErrClosed)
+	if c.inlineActive.Load() {
+		// Probably called by an inline handler, on the read loop itself:
+		// it ends as soon as the handler returns.
+		return nil
+	}
 	<-c.readerDone
 	<-c.w.dead
 	return nil

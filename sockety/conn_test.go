@@ -452,3 +452,19 @@ func serveWith(t testing.TB, srv *sockety.Server) string {
 	})
 	return ln.Addr().String()
 }
+
+func TestCloseFromInlineHandler(t *testing.T) {
+	checkLeaks(t)
+	r := sockety.NewRouter()
+	r.HandleInline("bye", func(m *sockety.Message) { _ = m.Conn().Close() })
+	ts := startServer(t, r, nil, nil)
+	c := dial(t, ts.addr, nil)
+	if err := c.Pass(tctx(t), &sockety.Outgoing{Action: "bye"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("server did not close the connection")
+	}
+}

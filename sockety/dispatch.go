@@ -193,7 +193,9 @@ func (rs *readState) dispatch(st *inMsg, complete bool) {
 	}
 	if complete {
 		if ih, ok := h.(InlineHandler); ok && ih.Inline(m) {
+			c.inlineActive.Store(true)
 			c.serve(h, m)
+			c.inlineActive.Store(false)
 			// The inline contract: m is not used after ServeSockety
 			// returned, so it serves the next message.
 			*m = Message{}

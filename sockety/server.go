@@ -166,6 +166,8 @@ func (s *Server) Conns() []*Conn {
 	return out
 }
 
+// Shutdown must not be called from a handler (it waits for handlers).
+//
 // Shutdown stops accepting, sends Go Away on every connection, waits until
 // their handlers returned and their queued writes were flushed (or ctx
 // ends), then closes them and waits for their goroutines.
