@@ -76,7 +76,7 @@ func (r *Result) writeTable(w io.Writer, md bool) error {
 		if md && row.Verdict == Regression {
 			verdict = "**REGRESSION**"
 		}
-		t.Append([]string{row.Key.String(), row.Metric, formatSummary(row.Old, row.Unit), formatSummary(row.New, row.Unit),
+		t.Append([]string{row.Key.String(), row.Metric, FormatSummary(row.Old, row.Unit), FormatSummary(row.New, row.Unit),
 			change, test, verdict, row.Why})
 	}
 	t.Render()
@@ -103,9 +103,9 @@ func (r *Result) writeTable(w io.Writer, md bool) error {
 	return nil
 }
 
-// formatSummary is "median ±x%" with the confidence interval's larger half
+// FormatSummary is "median ±x%" with the confidence interval's larger half
 // width relative to the median.
-func formatSummary(s *Summary, unit string) string {
+func FormatSummary(s *Summary, unit string) string {
 	if s == nil {
 		return "-"
 	}
