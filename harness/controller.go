@@ -150,10 +150,19 @@ type benchState struct {
 	markA    map[endpoint]*MarkReply
 	markB    map[endpoint]*MarkReply
 	failures []string
+	warnings []string
 	died     map[endpoint]bool
 	mu       sync.Mutex
 	// payloadDir holds the clients' payload files; removed after the run.
 	payloadDir string
+}
+
+// warn records a problem after the window was measured (a worker slow to
+// stop, an adapter's Close error): shown with the row, the figures stand.
+func (st *benchState) warn(format string, args ...any) {
+	st.mu.Lock()
+	st.warnings = append(st.warnings, fmt.Sprintf(format, args...))
+	st.mu.Unlock()
 }
 
 func (st *benchState) fail(format string, args ...any) {
@@ -404,7 +413,11 @@ func (c *Controller) markAll(ctx context.Context, st *benchState) map[endpoint]*
 		wg.Add(1)
 		go func(p endpoint) {
 			defer wg.Done()
+			t0 := time.Now()
 			r, err := p.Call(ctx, request{Op: opMark}, markTimeout)
+			if debugMarks {
+				fmt.Fprintf(os.Stderr, "controller: mark %s took %v\n", p.Name(), time.Since(t0))
+			}
 			if err != nil || r.Mark == nil {
 				if err == nil {
 					err = errors.New("empty mark reply")
@@ -435,14 +448,14 @@ func (c *Controller) stopAll(ctx context.Context, st *benchState) int {
 			died := st.died[p]
 			st.mu.Unlock()
 			if err != nil && !died && !errors.Is(err, errWorkerGone) {
-				st.fail("stop %s: %v", p.Name(), err)
+				st.warn("stop %s: %v", p.Name(), err)
 			}
 			if sr != nil {
 				mu.Lock()
 				abandoned += sr.Abandoned
 				mu.Unlock()
 				if sr.CloseError != "" {
-					st.fail("%s: close: %s", p.Name(), sr.CloseError)
+					st.warn("%s: close: %s", p.Name(), sr.CloseError)
 				}
 			}
 		}(p)
@@ -549,7 +562,8 @@ func (c *Controller) results(suite competitors.Suite, b competitors.Benchmark, r
 			Suite: suite.Name(), Benchmark: b.Name, ScenarioID: part.ScenarioID, Kind: sc.Kind.String(),
 			OneWay: sc.OneWay(), Run: run, ServerWorkers: len(st.servers), ClientWorkers: len(st.clients),
 			Concurrency: part.Concurrency, WindowStartUnixNs: startUnix, WindowNs: meanClientWin,
-			Failures: append([]string(nil), st.failures...), Abandoned: abandoned, Workers: workers,
+			Failures: append([]string(nil), st.failures...), Warnings: append([]string(nil), st.warnings...),
+			Abandoned: abandoned, Workers: workers,
 		}
 		if mixed {
 			r.Part = part.Name

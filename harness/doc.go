@@ -26,6 +26,10 @@
 // allocation: BenchmarkRecord); errors are counted, and a bounded sample of
 // their messages is kept. A watchdog cancels operations past OpTimeout.
 //
+// SOCKETY_BENCH_DEBUG=marks makes workers and the controller log how long each
+// mark took (on an overloaded machine the edges of workers' windows drift
+// apart; each worker's figures use its own window, so they stay consistent).
+//
 // # Extension points
 //
 //   - Remote mode (issue 6): endpoint (proc.go) is what the controller needs

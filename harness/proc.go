@@ -21,7 +21,7 @@ var (
 	helloTimeout = 15 * time.Second
 	serveTimeout = 40 * time.Second
 	markTimeout  = 10 * time.Second
-	stopTimeout  = 10 * time.Second
+	stopTimeout  = 15 * time.Second
 )
 
 // endpoint is one worker the controller drives with the control protocol. A

@@ -98,6 +98,9 @@ type Result struct {
 	// Failures are worker-level problems (a worker that died or did not
 	// start); a result with failures is incomplete.
 	Failures []string `json:"failures,omitempty"`
+	// Warnings are problems after the window was measured (a worker slow to
+	// stop, an adapter's Close error); the figures stand.
+	Warnings []string `json:"warnings,omitempty"`
 	// Abandoned counts operations that did not return within the stop grace.
 	Abandoned int `json:"abandoned,omitempty"`
 

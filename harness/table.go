@@ -175,6 +175,9 @@ func WriteSuiteTable(w io.Writer, suite string, results []Result, o TableOptions
 			for _, f := range r.Failures {
 				notes = append(notes, fmt.Sprintf("  %s: %s", RowName(r), f))
 			}
+			for _, f := range r.Warnings {
+				notes = append(notes, fmt.Sprintf("  %s: warning: %s", RowName(r), f))
+			}
 		}
 		if r.Count+r.Errors == 0 && len(r.Failures) == 0 {
 			notes = append(notes, fmt.Sprintf("  %s: no operation completed inside the %s window (each took longer?)",

@@ -65,9 +65,13 @@ func RunWorker(role string) int {
 	return code
 }
 
+// debugMarks logs how long marks take (SOCKETY_BENCH_DEBUG=marks).
+var debugMarks = os.Getenv("SOCKETY_BENCH_DEBUG") == "marks"
+
 type worker struct {
-	role string
-	enc  *json.Encoder
+	readNs int64 // when the current request was read
+	role   string
+	enc    *json.Encoder
 
 	payloads *scenarios.Payloads
 
@@ -91,6 +95,7 @@ func (w *worker) serve(in io.Reader) int {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64*1024), 16<<20)
 	for sc.Scan() {
+		w.readNs = nowNs()
 		var req request
 		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
 			_ = w.send(reply{Error: fmt.Sprintf("bad request: %v", err)})
@@ -235,6 +240,11 @@ func (w *worker) start() {
 
 func (w *worker) mark() *MarkReply {
 	m := &MarkReply{MonoNs: nowNs(), UnixNs: time.Now().UnixNano()}
+	if debugMarks {
+		defer func(t0 int64) {
+			fmt.Fprintf(os.Stderr, "mark: handled in %v, read->handle %v\n", time.Duration(nowNs()-t0), time.Duration(t0-w.readNs))
+		}(m.MonoNs)
+	}
 	if c, err := SelfCPU(); err != nil {
 		m.CPUError = err.Error()
 	} else {
