@@ -117,7 +117,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestRunNotImplementedModes(t *testing.T) {
-	for _, args := range [][]string{{"--server-only", "-p", "4000"}, {"-r", "10.0.0.1", "-p", "4000"}, {"merge", "a.json"}, {"compare", "a", "b"}} {
+	for _, args := range [][]string{{"--server-only", "-p", "4000"}, {"-r", "10.0.0.1", "-p", "4000"}, {"merge", "a.json"}} {
 		var out, errOut bytes.Buffer
 		if code := run(args, &out, &errOut, false); code != 2 || !strings.Contains(errOut.String(), "not implemented yet") {
 			t.Errorf("%v: exit %d, %q", args, code, errOut.String())
