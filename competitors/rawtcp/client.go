@@ -168,13 +168,17 @@ func (cn *conn) forget(id uint32) bool {
 	return true
 }
 
-// oneWay sends a frame without reply and returns once the write that carried
-// it returned: handed to the kernel, not yet received.
+// oneWay sends a frame without reply. A frame with a big payload (from
+// bigPayload on, written from its own buffer) is done once the write that
+// carried it returned: handed to the kernel. A small frame is done once
+// queued for the write loop, which hands it to the kernel with the next
+// batch; a full queue makes the sender wait for that write. These are the
+// Sockety suite's meanings, so that this row is its floor.
 func (cn *conn) oneWay(ctx context.Context, kind byte, payload []byte, release func()) error {
 	e := entry{payload: payload, release: release}
 	putHeader(&e.hdr, kind, 0, len(payload))
-	b, err := cn.w.send(e, true)
-	if err != nil {
+	b, err := cn.w.send(e, len(payload) >= bigPayload)
+	if err != nil || b == nil {
 		return err
 	}
 	select {

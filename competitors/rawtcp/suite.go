@@ -6,8 +6,11 @@
 // frame queued behind it.
 //
 // When an operation is done:
-//   - Heartbeat, No response, data (memory and FS): when the writev that
-//     carried the frame returned, i.e. handed to the kernel;
+//   - Heartbeat, No response: when the frame is queued for the write loop,
+//     which hands it to the kernel with the next batch (a sender waits when
+//     256 KiB are queued), as the Sockety suite's heartbeat;
+//   - data (memory and FS): when the writev that carried the frame
+//     returned, i.e. handed to the kernel;
 //   - Short response: when the 1-byte code reply was read;
 //   - Regular response: when the empty reply was read;
 //   - Stream echo: when the whole echoed payload was read (and compared with

@@ -3,12 +3,18 @@ package rawtcp
 import (
 	"errors"
 	"net"
+	"runtime"
 	"sync"
 )
 
 // bigPayload is the size from which a payload is written from its own
 // buffer (writev) instead of being copied next to the headers.
 const bigPayload = 16 << 10
+
+// maxQueued bounds the bytes a connection queues for its write loop: a
+// sender that does not wait for its frame to be written still waits when
+// this much is queued (backpressure, bounded memory).
+const maxQueued = 256 << 10
 
 // errClosed is returned for frames queued on a closed connection.
 var errClosed = errors.New("rawtcp: connection closed")
@@ -37,6 +43,7 @@ type writer struct {
 
 	mu     sync.Mutex
 	queue  []entry
+	queued int    // bytes in queue
 	cur    *batch // batch the queued frames belong to, made by the first waiter
 	err    error  // sticky: set when the connection failed or closed
 	wake   chan struct{}
@@ -49,8 +56,9 @@ func newWriter(c net.Conn) *writer {
 	return w
 }
 
-// send queues a frame. When wait is true it returns the batch whose done
-// channel is closed once the frame has been handed to the kernel.
+// send queues a frame. When wait is true, or when the queue is full, it
+// returns the batch whose done channel is closed once the frame has been
+// handed to the kernel; otherwise it returns nil.
 func (w *writer) send(e entry, wait bool) (*batch, error) {
 	w.mu.Lock()
 	if w.err != nil {
@@ -62,6 +70,10 @@ func (w *writer) send(e entry, wait bool) (*batch, error) {
 		return nil, err
 	}
 	w.queue = append(w.queue, e)
+	w.queued += hdrLen + len(e.payload)
+	if w.queued > maxQueued {
+		wait = true
+	}
 	var b *batch
 	if wait {
 		if w.cur == nil {
@@ -99,9 +111,13 @@ func (w *writer) loop() {
 	var bufs net.Buffers
 	for range w.wake {
 		for {
+			// Yield once so that goroutines already runnable (callers woken
+			// by replies, the read loop) queue their frames first: one
+			// writev then carries many of them.
+			runtime.Gosched()
 			w.mu.Lock()
 			q, b, err := w.queue, w.cur, w.err
-			w.queue, w.cur = spare[:0], nil
+			w.queue, w.cur, w.queued = spare[:0], nil, 0
 			w.mu.Unlock()
 			if err != nil {
 				finish(q, b, err)
