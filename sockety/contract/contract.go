@@ -68,6 +68,13 @@ func Echo(ctx context.Context, m *sockety.Message) {
 		drain(m)
 		return
 	}
+	if m.Complete() && len(m.Files()) == 0 {
+		// The common small echo: data already in memory, no files, no
+		// stream; Respond copies it into the write queue.
+		d, _ := m.Data().Bytes()
+		_ = m.Respond(ctx, &sockety.Outgoing{Data: d})
+		return
+	}
 	var files []sockety.OutFile
 	if n := len(m.Files()); n > 0 {
 		files = make([]sockety.OutFile, n)
