@@ -132,11 +132,13 @@ func BenchmarkCallFast(b *testing.B) {
 	b.ResetTimer()
 	w0 := writes(conns)
 	start := time.Now()
+	cpu0 := cpuTime()
 	runLoad(b, conns, func(c *sockety.Conn) error {
 		_, err := c.Call(ctx, &sockety.Outgoing{Action: "fast"})
 		return err
 	})
 	report(b, start, conns, w0, "rt/s")
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 }
 
 func BenchmarkCallEcho(b *testing.B) {
@@ -448,4 +450,27 @@ func BenchmarkFastDuringTransfer(b *testing.B) {
 	b.StopTimer()
 	cancel()
 	<-done
+}
+
+// goroutineHandler hides Inline: every message gets its own goroutine, for
+// comparison with the inline dispatch of BenchmarkCallFast.
+type goroutineHandler struct{ h sockety.Handler }
+
+func (g goroutineHandler) ServeSockety(m *sockety.Message) { g.h.ServeSockety(m) }
+
+func BenchmarkCallFastNoInline(b *testing.B) {
+	ts := startServer(b, goroutineHandler{contract.NewContractHandler()}, nil, nil)
+	conns := []*sockety.Conn{dial(b, ts.addr, nil), dial(b, ts.addr, nil)}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	w0 := writes(conns)
+	start := time.Now()
+	cpu0 := cpuTime()
+	runLoad(b, conns, func(c *sockety.Conn) error {
+		_, err := c.Call(ctx, &sockety.Outgoing{Action: "fast"})
+		return err
+	})
+	report(b, start, conns, w0, "rt/s")
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 }
