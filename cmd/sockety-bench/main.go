@@ -117,6 +117,9 @@ func bench(ctx context.Context, cfg config, sel []harness.Selection, stdout, std
 	}
 	ctl := &harness.Controller{Opt: opt, Status: status, WorkerLog: status}
 	runner := &harness.Runner{Ctl: ctl, Count: cfg.Count, OnSuite: func(s harness.Selection, results []harness.Result) {
+		if cfg.Count > 1 {
+			fmt.Fprintf(stdout, "\n %s: run %d of %d (--count)\n", s.Suite.Name(), results[0].Run+1, cfg.Count)
+		}
 		harness.WriteSuiteTable(stdout, s.Suite.Name(), results, harness.TableOptions{
 			Color: color, Servers: ctl.ServerWorkers(s.Suite), Rate: opt.Rate > 0,
 		})
