@@ -340,3 +340,20 @@ func FuzzParseResults(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseThresholds(f *testing.F) {
+	for _, s := range []string{"10%", "qps=5%,p99=20%", "3%, p50=1e3", "=,", "qps=-1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		th, err := ParseThresholds(s, DefaultMaxRegression)
+		if err != nil {
+			return
+		}
+		for _, m := range Metrics {
+			if v := th.For(m.Name); v < 0 || v != v {
+				t.Fatalf("%q: threshold %v for %s", s, v, m.Name)
+			}
+		}
+	})
+}
