@@ -508,8 +508,9 @@ func latencyCharts(groups []*group, inputs []Input) []CurveChart {
 			charts = append(charts, c)
 			continue
 		}
-		unit, div := latencyUnit(maxY)
-		top := niceCeil(maxY / div)
+		topNs := niceCeil(maxY) // 1, 2, 2.5 or 5 x 10^k ns: 1000ms shows as 1s
+		unit, div := latencyUnit(topNs)
+		top := topNs / div
 		for i := 0; i <= 4; i++ {
 			v := top * float64(i) / 4
 			c.YTicks = append(c.YTicks, Tick{Pos: plotTop + plotHeight - plotHeight*float64(i)/4, Label: trimFloat(v) + unit})
