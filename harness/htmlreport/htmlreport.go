@@ -474,14 +474,14 @@ func latencyCharts(groups []*group, inputs []Input) []CurveChart {
 	for _, k := range order {
 		gs := groupBySuite(by[k])
 		c := CurveChart{Title: title[k], Width: chartWidth, Left: plotLeft, Top: plotTop, PlotW: plotWidth, PlotH: plotHeight,
-			XLabel: "percentile (log scale of 1/(1-p))", YLabel: "latency"}
+			XLabel: "percentile (log scale of 1/(1-p)); latency on a log scale", YLabel: "latency"}
 		type pts struct {
 			g  *group
 			xs []float64
 			ys []float64
 		}
 		var all []pts
-		maxY := 0.0
+		maxY, minY := 0.0, math.Inf(1)
 		for _, g := range gs {
 			if g.hist == nil || g.hist.TotalCount() == 0 {
 				continue
@@ -498,7 +498,7 @@ func latencyCharts(groups []*group, inputs []Input) []CurveChart {
 				v := float64(g.hist.ValueAtQuantile(q))
 				p.xs = append(p.xs, nines)
 				p.ys = append(p.ys, v)
-				maxY = math.Max(maxY, v)
+				maxY, minY = math.Max(maxY, v), math.Min(minY, v)
 			}
 			all = append(all, p)
 		}
@@ -508,12 +508,18 @@ func latencyCharts(groups []*group, inputs []Input) []CurveChart {
 			charts = append(charts, c)
 			continue
 		}
-		topNs := niceCeil(maxY) // 1, 2, 2.5 or 5 x 10^k ns: 1000ms shows as 1s
-		unit, div := latencyUnit(topNs)
-		top := topNs / div
-		for i := 0; i <= 4; i++ {
-			v := top * float64(i) / 4
-			c.YTicks = append(c.YTicks, Tick{Pos: plotTop + plotHeight - plotHeight*float64(i)/4, Label: trimFloat(v) + unit})
+		// Latency axis: logarithmic too, one decade per grid line, so that
+		// the low percentiles stay readable beside a long tail.
+		lo, hi := math.Pow(10, math.Floor(math.Log10(math.Max(minY, 1)))), math.Pow(10, math.Ceil(math.Log10(maxY)))
+		if hi <= lo {
+			hi = lo * 10
+		}
+		yOf := func(v float64) float64 {
+			f := (math.Log10(math.Max(v, lo)) - math.Log10(lo)) / (math.Log10(hi) - math.Log10(lo))
+			return plotTop + plotHeight - plotHeight*f
+		}
+		for v := lo; v <= hi*1.0001; v *= 10 {
+			c.YTicks = append(c.YTicks, Tick{Pos: yOf(v), Label: compare.FormatValue(v, "ns")})
 		}
 		for n := 0; n <= int(maxNines); n++ {
 			label := "0%"
@@ -526,7 +532,7 @@ func latencyCharts(groups []*group, inputs []Input) []CurveChart {
 			var d strings.Builder
 			for i := range p.xs {
 				x := plotLeft + plotWidth*p.xs[i]/maxNines
-				y := plotTop + plotHeight - plotHeight*(p.ys[i]/div)/top
+				y := yOf(p.ys[i])
 				cmd := "L"
 				if i == 0 {
 					cmd = "M"
@@ -555,36 +561,6 @@ func opacity(file int) float64 {
 // dash tells files apart in curves: the first file is a solid line.
 func dash(file int) string {
 	return []string{"", "8 4", "2 3", "8 3 2 3"}[file%4]
-}
-
-func latencyUnit(maxNs float64) (string, float64) {
-	switch {
-	case maxNs >= 1e9:
-		return "s", 1e9
-	case maxNs >= 1e6:
-		return "ms", 1e6
-	case maxNs >= 1e3:
-		return "µs", 1e3
-	}
-	return "ns", 1
-}
-
-// niceCeil rounds v up to 1, 2, 2.5 or 5 times a power of ten.
-func niceCeil(v float64) float64 {
-	if v <= 0 {
-		return 1
-	}
-	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 2.5, 5, 10} {
-		if v <= m*p*(1+1e-9) {
-			return m * p
-		}
-	}
-	return 10 * p
-}
-
-func trimFloat(v float64) string {
-	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", v), "0"), ".")
 }
 
 func thousands(v float64) string {
