@@ -131,6 +131,15 @@ func TestReportCommand(t *testing.T) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
+	if code := run([]string{"report", a, b, "-o", page, "--max-regression", "qps=50%,p50=50%,p99=50%"}, &out, &errOut, false); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if data, _ := os.ReadFile(page); !bytes.Contains(data, []byte("within the 50% threshold")) {
+		t.Error("--max-regression not applied to the report's comparison")
+	}
+	if code := run([]string{"report", a, "--max-regression", "x"}, &out, &errOut, false); code != 2 {
+		t.Errorf("bad threshold: exit %d", code)
+	}
 	if code := run([]string{"report", "-o", page}, &out, &errOut, false); code != 2 {
 		t.Errorf("no file: exit %d", code)
 	}

@@ -23,6 +23,7 @@ Flags:
   -o, --output FILE   the page (default report.html; "-" for stdout)
   --title TEXT        the page's title
   --normalize SUITE   normalise the comparisons to SUITE (see compare)
+  --max-regression S  the comparisons' threshold (see compare; default 10%)
 `
 
 // runReport is "sockety-bench report".
@@ -34,6 +35,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&out, "output", out, "")
 	title := fs.String("title", "", "")
 	normalize := fs.String("normalize", "", "")
+	maxReg := fs.String("max-regression", "", "")
 	files, err := parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, reportUsage)
@@ -44,6 +46,10 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	}
 	if err == nil && out == "" {
 		err = errors.New("invalid -o: empty file name")
+	}
+	th := compare.Thresholds{Default: compare.DefaultMaxRegression}
+	if err == nil && *maxReg != "" {
+		th, err = compare.ParseThresholds(*maxReg, compare.DefaultMaxRegression)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "sockety-bench report: %v\nRun 'sockety-bench report --help' for usage.\n", err)
@@ -59,7 +65,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		inputs = append(inputs, htmlreport.Input{Name: f, Report: rep})
 	}
 	var b bytes.Buffer
-	if err := htmlreport.Render(&b, inputs, htmlreport.Options{Title: *title, Normalize: *normalize}); err != nil {
+	if err := htmlreport.Render(&b, inputs, htmlreport.Options{Title: *title, Normalize: *normalize, MaxRegression: th}); err != nil {
 		fmt.Fprintf(stderr, "sockety-bench report: %v\n", err)
 		return 1
 	}

@@ -34,6 +34,8 @@ type Options struct {
 	Title string
 	// Normalize is passed to the comparisons (compare.Options.Normalize).
 	Normalize string
+	// MaxRegression is the comparisons' gate (zero: compare's default).
+	MaxRegression compare.Thresholds
 }
 
 //go:embed report.html.tmpl
@@ -178,7 +180,7 @@ func Render(w io.Writer, inputs []Input, opt Options) error {
 	p.CPU = cpuCharts(groups, inputs)
 	for i := 1; i < len(inputs); i++ {
 		c := Comparison{Old: inputs[0].Name, New: inputs[i].Name}
-		res, err := compare.Compare(inputs[0].Report, inputs[i].Report, compare.Options{Normalize: opt.Normalize})
+		res, err := compare.Compare(inputs[0].Report, inputs[i].Report, compare.Options{Normalize: opt.Normalize, MaxRegression: opt.MaxRegression})
 		if err != nil {
 			c.Err = err.Error()
 		} else {
