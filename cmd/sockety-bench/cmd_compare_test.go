@@ -162,6 +162,9 @@ func TestCountAndPlantedDelay(t *testing.T) {
 	if code := run(append(common, "--json", slow, "--test-server-delay", "5ms", "--test-server-delay-suite", "echo (test)"), &out, &errOut, false); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
+	if !strings.Contains(out.String(), "Medians of 4 runs") || !strings.Contains(out.String(), "run 4 of 4 (--count)") {
+		t.Errorf("no medians table or round labels:\n%s", out.String())
+	}
 	f, err := os.Open(fast)
 	if err != nil {
 		t.Fatal(err)

@@ -137,6 +137,9 @@ func bench(ctx context.Context, cfg config, sel []harness.Selection, stdout, std
 	}
 	report, err := runner.Run(ctx, sel)
 	interrupted := err != nil
+	if cfg.Count > 1 && len(report.Results) > 0 {
+		writeMedians(stdout, report)
+	}
 	failed := report.Failed()
 	if interrupted {
 		fmt.Fprintln(stderr, "Interrupted; every worker has been stopped.")
