@@ -413,3 +413,28 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
+
+func TestHalfClosedPeerGetsItsReply(t *testing.T) {
+	checkLeaks(t)
+	r := sockety.NewRouter()
+	r.HandleFunc("slowfast", func(m *sockety.Message) {
+		time.Sleep(50 * time.Millisecond)
+		_ = m.FastReply(context.Background(), 7)
+	})
+	ts := startServer(t, r, nil, nil)
+	nc := rawDial(t, ts.addr)
+	if _, err := nc.Write(append([]byte{0xE3}, msgBytes(t, "slowfast", 0, true)...)); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	_ = nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got, err := io.ReadAll(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 18 || got[0] != 0xE3 || got[1] != 0x37 {
+		t.Fatalf("got % x, want the header and a fast reply 7", got)
+	}
+}

@@ -92,8 +92,42 @@ loop:
 			break
 		}
 	}
+	if err == ErrPeerClosed && headerSeen {
+		// A clean end of input between messages may be a half-close: the
+		// peer may still read. Let the handlers in flight answer and the
+		// queue drain (bounded by HeaderTimeout), then close.
+		c.peerGoingAway.Store(true)
+		rs.shutdown(err)
+		go c.closeAfterHandlers(err)
+		return
+	}
 	c.fail(err)
 	rs.shutdown(c.Err())
+}
+
+// closeAfterHandlers ends a connection whose peer stopped sending once the
+// handlers running returned and what they queued was written, waiting at
+// most Options.HeaderTimeout for that.
+func (c *Conn) closeAfterHandlers(err error) {
+	idle := make(chan struct{})
+	go func() {
+		c.handlers.Wait()
+		close(idle)
+	}()
+	t := time.NewTimer(c.opts.HeaderTimeout)
+	defer t.Stop()
+	select {
+	case <-idle:
+		c.w.shutdown()
+		select {
+		case <-c.w.dead:
+		case <-t.C:
+		case <-c.done:
+		}
+	case <-t.C:
+	case <-c.done:
+	}
+	c.fail(err)
 }
 
 func isTimeout(err error) bool {
