@@ -11,7 +11,8 @@
 #
 # Settings (environment): COUNT (runs per benchmark), TIME (-t), WARM (-w),
 # MAX_REGRESSION (compare --max-regression), OUT (directory for the JSON and
-# the comparison tables), BENCH (a built sockety-bench; default: build one).
+# the comparison tables), BENCH (a built sockety-bench; default: build one),
+# COMMIT (refresh: the commit to record when not run inside a git checkout).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -88,7 +89,7 @@ refresh)
     echo "Command (results/ci/gate.sh refresh):"
     echo "  sockety-bench ${SUITE[*]} -t $TIME -w $WARM --count $COUNT --json results/baseline/baseline.json"
     echo "Taken $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -srm), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'),"
-    echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg); commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg); commit ${COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}"
   } >results/baseline/ENVIRONMENT.txt
   cat results/baseline/ENVIRONMENT.txt
   ;;
