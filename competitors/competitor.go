@@ -194,3 +194,29 @@ func rank(name string) int {
 	}
 	return len(displayOrder)
 }
+
+// Row names one scenario of a suite's table. An empty Name keeps the
+// catalogue's display name.
+type Row struct {
+	ID   string
+	Name string
+}
+
+// Rows builds a suite's benchmark list from catalogue IDs, in the given order.
+// An unknown ID is a programming error and panics, so that a typo cannot
+// silently turn a row into an empty scenario.
+func Rows(rows ...Row) []Benchmark {
+	out := make([]Benchmark, 0, len(rows))
+	for _, r := range rows {
+		sc, ok := scenarios.ByID(r.ID)
+		if !ok {
+			panic(fmt.Sprintf("competitors: unknown scenario ID %q", r.ID))
+		}
+		name := r.Name
+		if name == "" {
+			name = sc.Name
+		}
+		out = append(out, Benchmark{Name: name, Scenario: sc})
+	}
+	return out
+}

@@ -22,6 +22,8 @@
 package grpc
 
 import (
+	"slices"
+
 	"context"
 
 	"github.com/sockety-harness/sockety-harness/competitors"
@@ -51,18 +53,18 @@ func (s Suite) UsesTLS() bool { return s.TLS }
 func (Suite) SharedPort() bool { return true }
 
 // Benchmarks lists the scenarios gRPC can express.
-func (Suite) Benchmarks() []competitors.Benchmark {
-	var out []competitors.Benchmark
-	for _, id := range []string{
-		scenarios.IDShortResponse, scenarios.IDRegularResponse,
-		scenarios.IDData1MBMemory, scenarios.IDData1MBFS, scenarios.IDData4MBMemory,
-		scenarios.IDStreamEcho64K, scenarios.IDMixed,
-	} {
-		sc, _ := scenarios.ByID(id)
-		out = append(out, competitors.Benchmark{Name: sc.Name, Scenario: sc})
-	}
-	return out
-}
+func (Suite) Benchmarks() []competitors.Benchmark { return slices.Clone(rows) }
+
+// rows lists the scenarios this suite runs, in display order.
+var rows = competitors.Rows(
+	competitors.Row{ID: scenarios.IDShortResponse},
+	competitors.Row{ID: scenarios.IDRegularResponse},
+	competitors.Row{ID: scenarios.IDData1MBMemory},
+	competitors.Row{ID: scenarios.IDData1MBFS},
+	competitors.Row{ID: scenarios.IDData4MBMemory},
+	competitors.Row{ID: scenarios.IDStreamEcho64K},
+	competitors.Row{ID: scenarios.IDMixed},
+)
 
 // NewServer starts a gRPC server.
 func (s Suite) NewServer(ctx context.Context, cfg competitors.ServerConfig) (competitors.Server, error) {

@@ -18,6 +18,8 @@
 package http2
 
 import (
+	"slices"
+
 	"context"
 
 	"github.com/sockety-harness/sockety-harness/competitors"
@@ -47,31 +49,20 @@ func (s Suite) UsesTLS() bool { return s.TLS }
 func (Suite) SharedPort() bool { return true }
 
 // rows are the benchmarks with the seed's row names where it had them.
-var rows = []struct{ id, name string }{
-	{scenarios.IDHeartbeat, "Heartbeat (PING frame)"},
-	{scenarios.IDNoResponse, "No response (no waiting)"},
-	{scenarios.IDShortResponse, "Short response (status code)"},
-	{scenarios.IDRegularResponse, "Regular response (tiny data)"},
-	{scenarios.IDData1MBMemory, ""},
-	{scenarios.IDData1MBFS, ""},
-	{scenarios.IDData4MBMemory, ""},
-	{scenarios.IDStreamEcho64K, ""},
-	{scenarios.IDMixed, ""},
-}
+var rows = competitors.Rows(
+	competitors.Row{ID: scenarios.IDHeartbeat, Name: "Heartbeat (PING frame)"},
+	competitors.Row{ID: scenarios.IDNoResponse, Name: "No response (no waiting)"},
+	competitors.Row{ID: scenarios.IDShortResponse, Name: "Short response (status code)"},
+	competitors.Row{ID: scenarios.IDRegularResponse, Name: "Regular response (tiny data)"},
+	competitors.Row{ID: scenarios.IDData1MBMemory},
+	competitors.Row{ID: scenarios.IDData1MBFS},
+	competitors.Row{ID: scenarios.IDData4MBMemory},
+	competitors.Row{ID: scenarios.IDStreamEcho64K},
+	competitors.Row{ID: scenarios.IDMixed},
+)
 
 // Benchmarks lists the scenarios, in the seed's order.
-func (Suite) Benchmarks() []competitors.Benchmark {
-	out := make([]competitors.Benchmark, 0, len(rows))
-	for _, r := range rows {
-		sc, _ := scenarios.ByID(r.id)
-		name := r.name
-		if name == "" {
-			name = sc.Name
-		}
-		out = append(out, competitors.Benchmark{Name: name, Scenario: sc})
-	}
-	return out
-}
+func (Suite) Benchmarks() []competitors.Benchmark { return slices.Clone(rows) }
 
 // NewServer starts an x/net/http2 server.
 func (s Suite) NewServer(ctx context.Context, cfg competitors.ServerConfig) (competitors.Server, error) {

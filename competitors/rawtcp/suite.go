@@ -18,6 +18,8 @@
 package rawtcp
 
 import (
+	"slices"
+
 	"context"
 
 	"github.com/sockety-harness/sockety-harness/competitors"
@@ -44,18 +46,20 @@ func (Suite) UsesTLS() bool { return false }
 
 // Benchmarks lists the scenario shapes the frames can carry, under the
 // catalogue's names.
-func (Suite) Benchmarks() []competitors.Benchmark {
-	var out []competitors.Benchmark
-	for _, id := range []string{
-		scenarios.IDHeartbeat, scenarios.IDNoResponse, scenarios.IDShortResponse, scenarios.IDRegularResponse,
-		scenarios.IDData1MBMemory, scenarios.IDData4MBMemory, scenarios.IDData1MBFS,
-		scenarios.IDStreamEcho64K, scenarios.IDMixed,
-	} {
-		sc, _ := scenarios.ByID(id)
-		out = append(out, competitors.Benchmark{Name: sc.Name, Scenario: sc})
-	}
-	return out
-}
+func (Suite) Benchmarks() []competitors.Benchmark { return slices.Clone(rows) }
+
+// rows lists the scenarios this suite runs, in display order.
+var rows = competitors.Rows(
+	competitors.Row{ID: scenarios.IDHeartbeat},
+	competitors.Row{ID: scenarios.IDNoResponse},
+	competitors.Row{ID: scenarios.IDShortResponse},
+	competitors.Row{ID: scenarios.IDRegularResponse},
+	competitors.Row{ID: scenarios.IDData1MBMemory},
+	competitors.Row{ID: scenarios.IDData4MBMemory},
+	competitors.Row{ID: scenarios.IDData1MBFS},
+	competitors.Row{ID: scenarios.IDStreamEcho64K},
+	competitors.Row{ID: scenarios.IDMixed},
+)
 
 // NewServer starts a raw TCP server.
 func (Suite) NewServer(ctx context.Context, cfg competitors.ServerConfig) (competitors.Server, error) {
