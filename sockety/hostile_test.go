@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -438,3 +439,57 @@ func TestHalfClosedPeerGetsItsReply(t *testing.T) {
 		t.Fatalf("got % x, want the header and a fast reply 7", got)
 	}
 }
+
+func TestTLSHandshakeGarbage(t *testing.T) {
+	checkLeaks(t)
+	scfg, ccfg := selfSigned(t)
+	ts := startServer(t, contract.NewContractHandler(), &sockety.Options{HeaderTimeout: 500 * time.Millisecond}, scfg)
+	nc := rawDial(t, ts.addr)
+	if _, err := nc.Write([]byte("GET / HTTP/1.1\r\n\r\n\x16\x03\x01\xff\xff garbage")); err != nil {
+		t.Fatal(err)
+	}
+	_ = nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.Copy(io.Discard, nc); err != nil && !errors.Is(err, syscallECONNRESET) {
+		t.Fatalf("not closed: %v", err)
+	}
+	// A proper TLS client is still served.
+	c, err := sockety.DialTLS(tctx(t), "tcp", ts.addr, ccfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if rep, err := c.Call(tctx(t), &sockety.Outgoing{Action: "fast"}); err != nil || rep.Code != sockety.Accept {
+		t.Fatalf("%+v %v", rep, err)
+	}
+}
+
+func TestPeerResetMidMessage(t *testing.T) {
+	checkLeaks(t)
+	got := make(chan error, 1)
+	r := sockety.NewRouter()
+	r.HandleFunc("big", func(m *sockety.Message) {
+		_, err := io.Copy(io.Discard, m.Data())
+		got <- err
+	})
+	ts := startServer(t, r, nil, nil)
+	nc := rawDial(t, ts.addr)
+	b := append([]byte{0xE3}, msgBytes(t, "big", 1<<20, false)...)
+	b = append(b, 0xE0, 0x10)
+	b = append(b, make([]byte, 16)...)
+	if _, err := nc.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	_ = nc.(*net.TCPConn).SetLinger(0) // close with RST
+	_ = nc.Close()
+	select {
+	case err := <-got:
+		if err == nil {
+			t.Fatal("reader saw a complete payload")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("handler still blocked")
+	}
+}
+
+var syscallECONNRESET = syscall.ECONNRESET
