@@ -1,13 +1,9 @@
 package wire
 
 import (
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -32,8 +28,8 @@ func fuzzOptions(b byte, limits bool) ReaderOptions {
 	return o
 }
 
-// seedCorpus adds streams built with the writer, the bad inputs of the
-// error tests and, when present, the golden vectors of conformance/vectors.
+// seedCorpus adds streams built with the writer and the bad inputs of the
+// error tests.
 func seedCorpus(f *testing.F, add func(b []byte)) {
 	add(mixedPackets(9))
 	for i := range widthMessages {
@@ -59,35 +55,8 @@ func seedCorpus(f *testing.F, add func(b []byte)) {
 	b = must(AppendFile(b, 0, []byte{3}))
 	b = must(AppendFileEnd(b, 0))
 	add(b)
-	files, _ := filepath.Glob("../../conformance/vectors/*.json")
-	for _, name := range files {
-		data, err := os.ReadFile(name)
-		if err != nil {
-			continue
-		}
-		var doc struct {
-			Vectors []struct {
-				Bytes [][]string `json:"bytes"`
-			} `json:"vectors"`
-		}
-		if json.Unmarshal(data, &doc) != nil {
-			continue
-		}
-		for _, v := range doc.Vectors {
-			var raw []byte
-			for _, row := range v.Bytes {
-				if len(row) == 0 {
-					continue
-				}
-				h, err := hex.DecodeString(strings.ReplaceAll(row[0], " ", ""))
-				if err != nil {
-					break
-				}
-				raw = append(raw, h...)
-			}
-			add(raw)
-		}
-	}
+	// The golden vectors seed conformance/vectors.FuzzDecodeVectors, which
+	// loads them with the strict vector loader (this package cannot import it).
 }
 
 // FuzzReader decodes arbitrary bytes: no panic, no hang (every call makes
