@@ -30,6 +30,7 @@ type Options struct {
 	Concurrency int           // -cc: operations in flight per client worker
 	Connections int           // -cn: connections per client worker
 	Port        int           // -p: server port; 0 picks a free one per benchmark
+	Remote      string        // -r: remote server host (Controller.Remote has the rest)
 	Rate        float64       // --rate: ops/s per client worker; 0 = closed loop
 	Verify      bool          // --verify: checksum payloads
 	OpTimeout   time.Duration // per-operation deadline (0: 60 s)
@@ -88,7 +89,7 @@ func (o *Options) RunConfig() RunConfig {
 	return RunConfig{
 		DurationNs: int64(o.Duration), WarmingNs: int64(o.Warming),
 		Servers: o.Servers, Clients: o.Clients, Concurrency: o.Concurrency, Connections: o.Connections,
-		Filters: o.Filters, Excludes: o.Excludes, Port: o.Port,
+		Filters: o.Filters, Excludes: o.Excludes, Port: o.Port, Remote: o.Remote,
 		Mode: mode, RatePerClient: o.Rate, Verify: o.Verify, OpTimeoutNs: int64(o.OpTimeout), Seed: o.Seed,
 		GOMAXPROCS: Gomaxprocs{Controller: runtime.GOMAXPROCS(0), Server: o.ServerProcs, Client: o.ClientProcs},
 		Count:      1, HistogramUnit: "ns", HistogramLowest: HistLowestNs, HistogramHighest: HistHighestNs,
@@ -102,6 +103,10 @@ type Controller struct {
 	Status *Status
 	// WorkerLog receives workers' stderr lines (nil discards them).
 	WorkerLog io.Writer
+	// Remote, when set, is the server on another host (remote mode): no
+	// server worker is started; its control channel, if any, stands in for
+	// them (remote.go).
+	Remote *RemoteTarget
 
 	tlsOnce sync.Once
 	tls     *competitors.TLS
@@ -120,6 +125,12 @@ func (c *Controller) suiteTLS(s competitors.Suite) (*competitors.TLS, error) {
 
 // ServerWorkers returns how many server workers a suite gets.
 func (c *Controller) ServerWorkers(s competitors.Suite) int {
+	if c.Remote != nil {
+		if c.Remote.Hello != nil {
+			return len(c.Remote.Hello.Workers)
+		}
+		return 1
+	}
 	if s.SharedPort() {
 		return max(1, c.Opt.Servers)
 	}
@@ -218,6 +229,17 @@ func (c *Controller) RunBenchmark(ctx context.Context, suite competitors.Suite, 
 
 // startWorkers starts servers and clients; false means the benchmark cannot run.
 func (c *Controller) startWorkers(ctx context.Context, suite competitors.Suite, b competitors.Benchmark, label string, st *benchState) bool {
+	if c.Remote != nil {
+		var tlsMat *competitors.TLS
+		if ts, ok := suite.(competitors.TLSSuite); ok && ts.UsesTLS() {
+			tlsMat = c.Remote.TLS
+			if tlsMat == nil {
+				tlsMat = &competitors.TLS{}
+			}
+		}
+		st.servers = c.Remote.endpoints()
+		return c.startClients(ctx, suite, b, label, st, c.Remote.Addr(), tlsMat)
+	}
 	tlsMat, err := c.suiteTLS(suite)
 	if err != nil {
 		st.fail("%v", err)
@@ -270,7 +292,12 @@ func (c *Controller) startWorkers(ctx context.Context, suite competitors.Suite, 
 	if firstAddr != "" {
 		addr = firstAddr
 	}
+	return c.startClients(ctx, suite, b, label, st, addr, tlsMat)
+}
 
+// startClients starts and prepares the client workers against addr.
+func (c *Controller) startClients(ctx context.Context, suite competitors.Suite, b competitors.Benchmark, label string, st *benchState, addr string, tlsMat *competitors.TLS) bool {
+	sc := spawnConfig{exe: c.Opt.Exe, env: c.Opt.Env, log: c.WorkerLog}
 	// Payload files live in a directory the controller removes after the
 	// benchmark (RunBenchmark's cleanup), whatever happens to the workers.
 	payloadDir, err := os.MkdirTemp("", "sockety-bench-run-")

@@ -30,8 +30,14 @@ func WriteHeader(w io.Writer, h HeaderInfo) {
 		return k
 	}
 	fmt.Fprintf(w, "%s %s\n", key("Go version:"), h.GoVersion)
-	fmt.Fprintf(w, "%s server %d, client %d (%d logical CPUs)\n", key("GOMAXPROCS:"), o.ServerProcs, o.ClientProcs, h.LogicalCores)
-	fmt.Fprintf(w, "%s %d\n", key("Server workers:"), o.Servers)
+	if o.Remote != "" {
+		fmt.Fprintf(w, "%s client %d (%d logical CPUs)\n", key("GOMAXPROCS:"), o.ClientProcs, h.LogicalCores)
+	} else {
+		fmt.Fprintf(w, "%s server %d, client %d (%d logical CPUs)\n", key("GOMAXPROCS:"), o.ServerProcs, o.ClientProcs, h.LogicalCores)
+	}
+	if o.Remote == "" {
+		fmt.Fprintf(w, "%s %d\n", key("Server workers:"), o.Servers)
+	}
 	fmt.Fprintf(w, "%s %d\n", key("Client workers:"), o.Clients)
 	fmt.Fprintf(w, "%s %d × %d (%d)\n", key("Connections:"), o.Clients, o.Connections, o.Clients*o.Connections)
 	fmt.Fprintf(w, "%s %d × %d (%d)\n", key("Concurrency:"), o.Clients, o.Concurrency, o.Clients*o.Concurrency)
@@ -42,6 +48,9 @@ func WriteHeader(w io.Writer, h HeaderInfo) {
 			o.Clients, formatRate(o.Rate), formatRate(o.Rate*float64(o.Clients)))
 	} else {
 		fmt.Fprintf(w, "%s closed loop; latency from send\n", key("Load:"))
+	}
+	if o.Remote != "" {
+		fmt.Fprintf(w, "%s %s\n", key("Remote server:"), o.Remote)
 	}
 	if o.Port != 0 {
 		fmt.Fprintf(w, "%s %d\n", key("Port:"), o.Port)

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sockety-harness/sockety-harness/harness"
 )
 
 // config is the parsed command line.
@@ -36,6 +38,16 @@ type config struct {
 	OpTimeout   time.Duration
 	Seed        uint64
 	Count       int
+
+	// Remote mode (issue 6, cmd_remote.go).
+	ControlPort int    // --control-port: 0 = PORT+1
+	NoControl   bool   // --no-control: server-only without control channel
+	Token       string // --token
+	Cert, Key   string // --cert/--key: server-only TLS files
+	CA          string // --ca: remote client's roots
+	Insecure    bool   // --insecure: remote client skips verification
+	// remote is set by run() from the flags above (not a flag).
+	remote *harness.RemoteTarget
 
 	// Test-only: a planted server slowdown (issue 8's gate tests).
 	TestServerDelay      time.Duration
@@ -150,6 +162,13 @@ func parseArgs(args []string) (config, error) {
 	dur(&c.OpTimeout, "op-timeout")
 	fs.Uint64Var(&c.Seed, "seed", 0, "")
 	ints(&c.Count, 0, "count") // 0: not given, one run
+	ints(&c.ControlPort, 0, "control-port")
+	bools(&c.NoControl, "no-control")
+	fs.StringVar(&c.Token, "token", "", "")
+	fs.StringVar(&c.Cert, "cert", "", "")
+	fs.StringVar(&c.Key, "key", "", "")
+	fs.StringVar(&c.CA, "ca", "", "")
+	bools(&c.Insecure, "insecure")
 	dur(&c.TestServerDelay, "test-server-delay")
 	fs.StringVar(&c.TestServerDelaySuite, "test-server-delay-suite", "", "")
 
@@ -211,6 +230,9 @@ func parseArgs(args []string) (config, error) {
 	if c.Remote != "" && c.Port == 0 {
 		return c, usagef("You need to set port statically (-p), for calling remote host.")
 	}
+	if err := checkRemoteFlags(c, set); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 
@@ -232,11 +254,10 @@ Flags (the Node.js benchmark's, same meaning and defaults):
                              is words that must all appear, case-insensitively, in
                              "<suite> <benchmark>": -f "sockety heartbeat"
   -e,  --exclude RULE        skip benchmarks matching a rule; repeatable
-  -r,  --remote HOST         benchmark a server on another host
-                             (NOT IMPLEMENTED YET: issue 6; exits with status 2)
+  -r,  --remote HOST         benchmark a server on another host (needs -p; the
+                             filters must match one suite)
   -p,  --port PORT           server port (default: a free port per benchmark)
-       --server-only         only start the server workers of one suite
-                             (NOT IMPLEMENTED YET: issue 6; exits with status 2)
+       --server-only         only start the server workers of one suite (needs -p)
   -h,  --help                show this help
 
 Extra flags:
@@ -254,6 +275,18 @@ Extra flags:
        --count N             run every selected benchmark N times, in rounds
                              (all suites per round, so drift hits all alike);
                              every run is kept in --json (default 1)
+
+Remote mode (README.md, "Remote mode"):
+       --control-port PORT   control channel of --server-only (default PORT+1);
+                             the client reads server CPU and counters there
+       --token TOKEN         control channel token (server-only: default random,
+                             printed; client: without it, server CPU shows n/a)
+       --no-control          server-only: no control channel
+       --cert FILE --key FILE server-only TLS certificate and key (PEM; default a
+                             generated self-signed one, written to a printed file)
+       --ca FILE             remote client: trust this certificate (PEM)
+       --insecure            remote client: do not verify the server's certificate
+  sockety-bench merge A.json B.json...  merge results of several client hosts
 
 Subcommands (results/README.md, section "Regression gates"):
   sockety-bench compare [flags] OLD.json NEW.json   statistics and CI gate

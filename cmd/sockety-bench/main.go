@@ -27,13 +27,11 @@ func main() {
 }
 
 // subcommands planned by later issues.
-var plannedSubcommands = map[string]string{
-	"merge": "issue 6",
-}
+var plannedSubcommands = map[string]string{}
 
-// subcommands that are implemented (cmd_compare.go, cmd_report.go, cmd_convert.go).
+// subcommands that are implemented (cmd_compare.go, cmd_report.go, cmd_convert.go, cmd_merge.go).
 var subcommands = map[string]func(args []string, stdout, stderr io.Writer) int{
-	"compare": runCompare, "report": runReport, "convert": runConvert,
+	"compare": runCompare, "report": runReport, "convert": runConvert, "merge": runMerge,
 }
 
 // run is the whole command; it returns the exit status.
@@ -56,21 +54,26 @@ func run(args []string, stdout, stderr io.Writer, tty bool) int {
 		fmt.Fprintf(stderr, "sockety-bench: %v\nRun 'sockety-bench --help' for usage.\n", err)
 		return 2
 	}
-	if cfg.Remote != "" || cfg.ServerOnly {
-		fmt.Fprintln(stderr, "sockety-bench: --remote and --server-only are not implemented yet (issue 6)")
-		return 2
+	if cfg.ServerOnly && !cfg.List {
+		return serverOnly(cfg, stdout, stderr) // cmd_remote.go
 	}
 	sel := harness.Select(competitors.All(), cfg.Filters, cfg.Excludes)
 	if cfg.List {
 		return list(stdout, stderr, sel)
 	}
-	if len(sel) == 0 {
+	if len(sel) == 0 && cfg.Remote == "" { // --remote: exit 2 in prepareRemote
 		fmt.Fprintln(stderr, "No matching suites found.")
 		return 1
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if cfg.Remote != "" {
+		var code int
+		if sel, code = prepareRemote(ctx, &cfg, stdout, stderr); code != 0 { // cmd_remote.go
+			return code
+		}
+	}
 	return bench(ctx, cfg, sel, stdout, stderr, tty)
 }
 
@@ -102,7 +105,16 @@ func bench(ctx context.Context, cfg config, sel []harness.Selection, stdout, std
 		ServerDelay: cfg.TestServerDelay, ServerDelaySuite: cfg.TestServerDelaySuite,
 	}
 	opt.Normalize()
+	if cfg.remote != nil {
+		opt.Remote = cfg.Remote
+		if h := cfg.remote.Hello; h != nil {
+			opt.Seed, opt.Servers = h.Seed, len(h.Workers)
+		}
+	}
 	harness.WriteHeader(stdout, harness.HeaderInfo{Opt: opt, GoVersion: runtime.Version(), LogicalCores: runtime.NumCPU(), Color: color})
+	if cfg.remote != nil {
+		remoteHeader(stdout, cfg.remote)
+	}
 
 	var status *harness.Status
 	if tty {
@@ -115,7 +127,7 @@ func bench(ctx context.Context, cfg config, sel []harness.Selection, stdout, std
 	} else {
 		status = harness.NewStatus(stderr, false, false)
 	}
-	ctl := &harness.Controller{Opt: opt, Status: status, WorkerLog: status}
+	ctl := &harness.Controller{Opt: opt, Status: status, WorkerLog: status, Remote: cfg.remote}
 	runner := &harness.Runner{Ctl: ctl, Count: cfg.Count, OnSuite: func(s harness.Selection, results []harness.Result) {
 		if cfg.Count > 1 {
 			fmt.Fprintf(stdout, "\n %s: run %d of %d (--count)\n", s.Suite.Name(), results[0].Run+1, cfg.Count)

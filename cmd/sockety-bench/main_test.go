@@ -57,9 +57,13 @@ func TestParseEveryFlag(t *testing.T) {
 			t.Fatalf("%v\n got %+v\nwant %+v", args, c, want)
 		}
 	}
-	c, err := parseArgs([]string{"-r", "10.0.0.1", "-p", "1", "--server-only"})
-	if err != nil || c.Remote != "10.0.0.1" || !c.ServerOnly || c.Port != 1 {
+	c, err := parseArgs([]string{"-r", "192.0.2.1", "-p", "1", "--token", "0123456789", "--ca", "ca.pem"})
+	if err != nil || c.Remote != "192.0.2.1" || c.Port != 1 || c.Token != "0123456789" || c.CA != "ca.pem" {
 		t.Fatalf("remote flags: %+v %v", c, err)
+	}
+	c, err = parseArgs([]string{"--server-only", "-p", "1", "--control-port", "9", "--cert", "c.pem", "--key", "k.pem"})
+	if err != nil || !c.ServerOnly || c.Port != 1 || c.ControlPort != 9 || c.Cert != "c.pem" || c.Key != "k.pem" {
+		t.Fatalf("server-only flags: %+v %v", c, err)
 	}
 	if c, err := parseArgs([]string{"--remote", "h", "--port", "2"}); err != nil || c.Remote != "h" {
 		t.Fatalf("--remote: %+v %v", c, err)
@@ -76,28 +80,38 @@ func TestParseEveryFlag(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	cases := map[string][]string{
-		"time":         {"-t", "0"},
-		"time unit":    {"-t", "5 parsecs"},
-		"time neg":     {"--time", "-1s"},
-		"warming":      {"-w", "-5"},
-		"servers":      {"-s", "0"},
-		"servers big":  {"-s", "100000"},
-		"servers text": {"-s", "two"},
-		"clients":      {"-c", "0"},
-		"concurrency":  {"-cc", "0"},
-		"connections":  {"-cn", "-1"},
-		"port":         {"-p", "70000"},
-		"port zero":    {"-p", "0"},
-		"rate":         {"--rate", "-3"},
-		"rate nan":     {"--rate", "NaN"},
-		"unknown":      {"--bogus"},
-		"positional":   {"sockety"},
-		"remote empty": {"-r", " ", "-p", "1"},
-		"remote port":  {"-r", "host"},
-		"json empty":   {"--json", ""},
-		"filter empty": {"-f", "  "},
-		"missing arg":  {"-t"},
-		"procs":        {"--client-procs", "-1"},
+		"time":                   {"-t", "0"},
+		"time unit":              {"-t", "5 parsecs"},
+		"time neg":               {"--time", "-1s"},
+		"warming":                {"-w", "-5"},
+		"servers":                {"-s", "0"},
+		"servers big":            {"-s", "100000"},
+		"servers text":           {"-s", "two"},
+		"clients":                {"-c", "0"},
+		"concurrency":            {"-cc", "0"},
+		"connections":            {"-cn", "-1"},
+		"port":                   {"-p", "70000"},
+		"port zero":              {"-p", "0"},
+		"rate":                   {"--rate", "-3"},
+		"rate nan":               {"--rate", "NaN"},
+		"unknown":                {"--bogus"},
+		"positional":             {"sockety"},
+		"remote empty":           {"-r", " ", "-p", "1"},
+		"remote port":            {"-r", "host"},
+		"json empty":             {"--json", ""},
+		"filter empty":           {"-f", "  "},
+		"missing arg":            {"-t"},
+		"procs":                  {"--client-procs", "-1"},
+		"remote and server-only": {"-r", "h", "-p", "1", "--server-only"},
+		"server-only port":       {"--server-only"},
+		"control port":           {"--server-only", "-p", "1", "--control-port", "70000"},
+		"cert without key":       {"--server-only", "-p", "1", "--cert", "c.pem"},
+		"cert on client":         {"-r", "h", "-p", "1", "--cert", "c", "--key", "k"},
+		"ca and insecure":        {"-r", "h", "-p", "1", "--ca", "c", "--insecure"},
+		"ca without remote":      {"--ca", "c"},
+		"token short":            {"-r", "h", "-p", "1", "--token", "abc"},
+		"token local":            {"--token", "0123456789"},
+		"no-control on client":   {"-r", "h", "-p", "1", "--no-control"},
 	}
 	for name, args := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -116,11 +130,23 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
-func TestRunNotImplementedModes(t *testing.T) {
-	for _, args := range [][]string{{"--server-only", "-p", "4000"}, {"-r", "10.0.0.1", "-p", "4000"}, {"merge", "a.json"}} {
+// TestRemoteModesNeedOneSuite: --server-only and --remote refuse a
+// selection of no suite or of several suites (exit 2, clear message), and
+// merge wants two files.
+func TestRemoteModesNeedOneSuite(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--server-only", "-p", "4000"}, "runs one suite, but"},
+		{[]string{"--server-only", "-p", "4000", "-f", "nothing-matches-this"}, "no suite matches"},
+		{[]string{"-r", "192.0.2.1", "-p", "4000"}, "runs one suite, but"},
+		{[]string{"-r", "192.0.2.1", "-p", "4000", "-f", "nothing-matches-this"}, "no suite matches"},
+		{[]string{"merge", "a.json"}, "want two or more result files"},
+	} {
 		var out, errOut bytes.Buffer
-		if code := run(args, &out, &errOut, false); code != 2 || !strings.Contains(errOut.String(), "not implemented yet") {
-			t.Errorf("%v: exit %d, %q", args, code, errOut.String())
+		if code := run(tc.args, &out, &errOut, false); code != 2 || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("%v: exit %d, %q", tc.args, code, errOut.String())
 		}
 	}
 }
