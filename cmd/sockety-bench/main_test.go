@@ -18,6 +18,7 @@ import (
 func TestMain(m *testing.M) {
 	harnesstest.Register()
 	harness.MaybeRunWorker()
+	maybeRunCLI() // remote_test.go: server-only processes
 	os.Exit(m.Run())
 }
 
