@@ -1,0 +1,178 @@
+package sockety_test
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sockety-harness/sockety-harness/sockety"
+	"github.com/sockety-harness/sockety-harness/sockety/wire"
+)
+
+// Each configurable limit of Options, at its value and one above. The
+// "one above" inputs, sent by a raw peer, are also in hostileInputs (run
+// against server and client); here the value itself must be accepted
+// from a real client and the connection must stay usable.
+
+func TestLimitsAtBoundAccepted(t *testing.T) {
+	checkLeaks(t)
+	addr, errs := errServer(t, &sockety.Options{MaxActionLength: 16, MaxFiles: 4, Channels: 16})
+	c := dial(t, addr, nil)
+	if got := c.PeerChannels(); got != 16 {
+		t.Fatalf("server announced %d channels, want 16", got)
+	}
+	files := make([]sockety.OutFile, 4)
+	for i := range files {
+		files[i] = sockety.OutFile{Name: "f", Data: []byte{byte(i)}}
+	}
+	rep, err := c.Call(tctx(t), &sockety.Outgoing{Action: strings.Repeat("a", 16), Files: files})
+	if err != nil || rep.Code != sockety.NotImplemented {
+		t.Fatalf("message at the limits: %+v %v", rep, err)
+	}
+	// 16 concurrent calls use all 16 channels.
+	done := make(chan error, 16)
+	for i := 0; i < 16; i++ {
+		go func() {
+			_, err := c.Call(tctx(t), &sockety.Outgoing{Action: "fast"})
+			done <- err
+		}()
+	}
+	for i := 0; i < 16; i++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case err := <-errs:
+		t.Fatalf("server error: %v", err)
+	default:
+	}
+}
+
+func TestLimitsAboveBoundRejected(t *testing.T) {
+	cases := []struct {
+		name  string
+		opts  sockety.Options
+		input func(t *testing.T) []byte
+		class error
+	}{
+		{"Channels", sockety.Options{Channels: 16}, func(*testing.T) []byte { return must(wire.AppendSwitchChannel(nil, 16)) }, wire.ErrChannelRange},
+		{"MaxActionLength", sockety.Options{MaxActionLength: 16}, func(t *testing.T) []byte {
+			return pkt(t, wire.MessageHeader{Action: strings.Repeat("a", 17)})
+		}, wire.ErrLimit},
+		{"MaxFiles", sockety.Options{MaxFiles: 4}, func(t *testing.T) []byte {
+			return pkt(t, wire.MessageHeader{Action: "x", Files: make([]wire.FileHeader, 5)})
+		}, wire.ErrLimit},
+		{"MaxBufferedBytes (headers)", sockety.Options{MaxBufferedBytes: 32 << 10}, func(t *testing.T) []byte {
+			var b []byte
+			for ch := 0; ch < 4; ch++ {
+				b = cat(b, must(wire.AppendSwitchChannel(nil, ch)), pkt(t, wire.MessageHeader{Action: strings.Repeat("z", 10<<10), DataSize: 1}))
+			}
+			return b
+		}, sockety.ErrLimit},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			checkLeaks(t)
+			addr, errs := errServer(t, &tc.opts)
+			nc := rawDial(t, addr)
+			if _, err := nc.Write(append([]byte{0xE3}, tc.input(t)...)); err != nil {
+				t.Fatal(err)
+			}
+			err := waitErr(t, errs)
+			checkClass(t, err, tc.class, true)
+			if !errors.Is(err, wire.ErrLimit) && !errors.Is(err, sockety.ErrLimit) && !errors.Is(err, wire.ErrChannelRange) {
+				t.Fatalf("error %v is not a limit error", err)
+			}
+			closedByPeer(t, nc)
+		})
+	}
+}
+
+// TestLimitBufferedPayload: a handler that does not read its payload
+// holds at most MaxBufferedBytes of it in memory; the sender is slowed
+// (backpressure), nothing is lost once the handler reads, and the
+// connection never fails.
+func TestLimitBufferedPayload(t *testing.T) {
+	checkLeaks(t)
+	const total = 32 << 20
+	release := make(chan struct{})
+	got := make(chan int64, 1)
+	r := sockety.NewRouter()
+	r.HandleFunc("hold", func(m *sockety.Message) {
+		<-release
+		n, _ := io.Copy(io.Discard, m.Data())
+		got <- n
+	})
+	ts := startServer(t, r, &sockety.Options{MaxBufferedBytes: 256 << 10, MaxMessageBuffer: 64 << 10}, nil)
+	c := dial(t, ts.addr, nil)
+	before := heapNow()
+	passed := make(chan error, 1)
+	go func() {
+		passed <- c.Pass(tctx(t), &sockety.Outgoing{Action: "hold", DataReader: zeros{}, DataSize: total})
+	}()
+	time.Sleep(500 * time.Millisecond)
+	select {
+	case err := <-passed:
+		t.Fatalf("32 MiB passed to a handler that reads nothing: %v", err)
+	default:
+	}
+	// Client write queue + server buffer + codec, far below 32 MiB.
+	if grow := heapNow() - before; grow > 12<<20 {
+		t.Fatalf("heap grew by %d bytes with MaxBufferedBytes 256 KiB", grow)
+	}
+	close(release)
+	select {
+	case n := <-got:
+		if n != total {
+			t.Fatalf("handler read %d bytes, want %d", n, total)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("handler did not get the payload")
+	}
+	if err := <-passed; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLimitTimeouts: IdleTimeout and HeaderTimeout end a silent peer in
+// bounded time with their typed errors; negative IdleTimeout disables it.
+func TestLimitTimeouts(t *testing.T) {
+	t.Run("HeaderTimeout", func(t *testing.T) {
+		checkLeaks(t)
+		addr, errs := errServer(t, &sockety.Options{HeaderTimeout: 200 * time.Millisecond})
+		_ = rawDial(t, addr)
+		start := time.Now()
+		checkClass(t, waitErr(t, errs), sockety.ErrHeaderTimeout, false)
+		if d := time.Since(start); d > 2*time.Second {
+			t.Fatalf("header timeout after %v", d)
+		}
+	})
+	t.Run("IdleTimeout", func(t *testing.T) {
+		checkLeaks(t)
+		addr, errs := errServer(t, &sockety.Options{IdleTimeout: 300 * time.Millisecond})
+		nc := rawDial(t, addr)
+		if _, err := nc.Write([]byte{0xE3}); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		checkClass(t, waitErr(t, errs), sockety.ErrIdleTimeout, false)
+		if d := time.Since(start); d > 2*time.Second {
+			t.Fatalf("idle timeout after %v", d)
+		}
+	})
+	t.Run("IdleTimeout disabled", func(t *testing.T) {
+		checkLeaks(t)
+		addr, errs := errServer(t, &sockety.Options{IdleTimeout: -1})
+		c := dial(t, addr, &sockety.Options{HeartbeatInterval: -1})
+		time.Sleep(700 * time.Millisecond)
+		select {
+		case err := <-errs:
+			t.Fatalf("server error: %v", err)
+		default:
+		}
+		healthy(t, c)
+	})
+}
