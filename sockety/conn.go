@@ -178,6 +178,7 @@ func (c *Conn) fail(err error) {
 		c.w.stop(err)
 		_ = c.nc.Close()
 		close(c.done)
+		c.ws.wakeAll()
 		if c.opts.OnError != nil && !errors.Is(err, ErrClosed) {
 			go c.opts.OnError(c, err)
 		}

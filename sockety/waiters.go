@@ -57,6 +57,25 @@ func (w *waiter) take() (Reply, bool) {
 }
 
 func (w *waiter) wait(ctx context.Context, dead <-chan struct{}, connErr func() error) (Reply, error) {
+	if ctx.Done() == nil {
+		// Not cancellable: a plain receive is much cheaper than a select.
+		// The connection's end pokes every registered waiter (see
+		// waiters.wakeAll), so checking dead after each wakeup suffices.
+		for {
+			if r, ok := w.take(); ok {
+				return r, nil
+			}
+			select {
+			case <-dead:
+				if r, ok := w.take(); ok {
+					return r, nil
+				}
+				return Reply{}, connErr()
+			default:
+			}
+			<-w.sig
+		}
+	}
 	for {
 		if r, ok := w.take(); ok {
 			return r, nil
@@ -135,6 +154,20 @@ func (ws *waiters) deliver(id UUID, r Reply) bool {
 	w.deliver(r)
 	s.mu.Unlock()
 	return true
+}
+
+// wakeAll pokes every registered waiter; the connection calls it once it
+// has ended (after its writer stopped accepting packets, so no waiter can
+// register later without its send failing).
+func (ws *waiters) wakeAll() {
+	for i := range ws.shards {
+		s := &ws.shards[i]
+		s.mu.Lock()
+		for _, w := range s.m {
+			poke(w.sig)
+		}
+		s.mu.Unlock()
+	}
 }
 
 // count is the number of registered waiters (for tests).
