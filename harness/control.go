@@ -159,8 +159,13 @@ type controlServer struct {
 
 // serveControl starts serving ln; Close stops it.
 func serveControl(ln net.Listener, token string, h controlHandler) *controlServer {
+	return serveControlTimeout(ln, token, h, ControlIOTimeout)
+}
+
+// serveControlTimeout is serveControl with another I/O timeout (tests).
+func serveControlTimeout(ln net.Listener, token string, h controlHandler, timeout time.Duration) *controlServer {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &controlServer{ln: ln, token: token, h: h, sem: make(chan struct{}, MaxControlConns), ctx: ctx, cancel: cancel, timeout: ControlIOTimeout}
+	s := &controlServer{ln: ln, token: token, h: h, sem: make(chan struct{}, MaxControlConns), ctx: ctx, cancel: cancel, timeout: timeout}
 	s.wg.Add(1)
 	go s.loop()
 	return s

@@ -33,8 +33,7 @@ func startControl(t *testing.T, timeout time.Duration) (*controlServer, string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := serveControl(ln, testToken, fakeHandler{})
-	s.timeout = timeout
+	s := serveControlTimeout(ln, testToken, fakeHandler{}, timeout)
 	t.Cleanup(func() { _ = s.Close() })
 	return s, ln.Addr().String()
 }
