@@ -218,10 +218,9 @@ const (
 // ExitCode is 1 when any row regressed, else 2 when any row was
 // inconclusive or nothing could be compared, else 0.
 func (r *Result) ExitCode() int {
-	inconclusive := true
+	decided := false // some row got a verdict from the test
 	for _, row := range r.Rows {
-		switch row.Verdict {
-		case Regression:
+		if row.Verdict == Regression {
 			return ExitRegression
 		}
 	}
@@ -230,16 +229,16 @@ func (r *Result) ExitCode() int {
 		case Inconclusive:
 			return ExitInconclusive
 		case NoChange, WithinLimit, Improvement:
-			inconclusive = false
+			decided = true
 		}
 	}
-	if inconclusive {
+	if !decided {
 		return ExitInconclusive
 	}
 	return ExitOK
 }
 
-// Summary counts the verdicts: "2 regressions, 1 inconclusive, 7 fine".
+// Summary counts the verdicts and states the exit status in words.
 func (r *Result) Summary() string {
 	var reg, inc, ok, only int
 	for _, row := range r.Rows {
