@@ -81,7 +81,7 @@ func TestRemoteAcrossNamespaces(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	js := fmt.Sprintf(`["-r",%q,"-p","41455","-f","sockety","-e","tls","-t","300ms","-c","1","-cc","8","-cn","1","--op-timeout","20s","--token",%q,"--json",%q]`,
+	js := fmt.Sprintf(`["-r",%q,"-p","41455","-f","sockety","-e","tls","-w","200ms","-t","1s","-c","1","-cc","2","-cn","1","--op-timeout","20s","--token",%q,"--json",%q]`,
 		netnsServerIP, srv.token, filepath.Join(dir, "netns.json"))
 	cmd := exec.Command(ipPath, "netns", "exec", nsC, exe)
 	cmd.Env = append(os.Environ(), runEnv+"="+js)

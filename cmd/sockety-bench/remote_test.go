@@ -193,8 +193,8 @@ func TestRemoteLoopback(t *testing.T) {
 	}
 	dir := t.TempDir()
 	client := func(out, filter string, extra ...string) (int, string, string) {
-		args := append([]string{"-r", "127.0.0.1", "-p", port, "--control-port", cport, "-f", filter,
-			"-t", "300ms", "-c", "1", "-cc", "8", "-cn", "1", "--op-timeout", "10s"}, extra...)
+		args := append([]string{"-r", "127.0.0.1", "-p", port, "--control-port", cport, "-f", filter, "-w", "200ms",
+			"-t", "1s", "-c", "1", "-cc", "2", "-cn", "1", "--op-timeout", "20s"}, extra...)
 		if out != "" {
 			args = append(args, "--json", filepath.Join(dir, out))
 		}
