@@ -599,6 +599,23 @@ func TestTLSHostile(t *testing.T) {
 		defer c.Close()
 		healthy(t, c)
 	})
+	t.Run("client: TLS 1.1 server refused", func(t *testing.T) {
+		checkLeaks(t)
+		old := scfg.Clone()
+		old.MinVersion, old.MaxVersion = tls.VersionTLS10, tls.VersionTLS11
+		for _, cfg := range []*tls.Config{ccfg, {RootCAs: ccfg.RootCAs}} { // ours, and one with Go's default minimum
+			addr := fakePeer(t, func(nc net.Conn) {
+				tc := tls.Server(nc, old)
+				_ = tc.SetDeadline(time.Now().Add(5 * time.Second))
+				_ = tc.Handshake()
+				drainUntilClosed(nc)
+			})
+			if c, err := sockety.DialTLS(tctx(t), "tcp", addr, cfg, nil); err == nil {
+				c.Close()
+				t.Fatal("client accepted a TLS 1.1 server")
+			}
+		}
+	})
 	t.Run("client: garbage instead of server hello", func(t *testing.T) {
 		checkLeaks(t)
 		addr := fakePeer(t, func(nc net.Conn) {
