@@ -263,27 +263,30 @@ func (c *Conn) putHead(h *head) {
 // sendWhole queues a message without stream whose payload fits one chunk,
 // all in one go: it never holds a channel beyond its own bytes.
 func (c *Conn) sendWhole(ctx context.Context, h *head, est int, o *Outgoing, payload int, wt *waiter) error {
+	if h.id.IsZero() {
+		h.id = NewUUID()
+	}
+	// Encode the start packet before taking the writer lock (the codec
+	// validates the action's UTF-8 there): the lock is held only for
+	// the copies, which keeps 100s of concurrent senders from queueing on it.
+	var scratch [headScratch]byte
+	hb, err := appendHead(scratch[:0], h)
+	if err != nil {
+		return err
+	}
+	if wt != nil {
+		// Registered before the message is queued, so the reply cannot
+		// arrive first. Should the connection have ended already, lock
+		// fails and the caller unregisters wt.
+		c.ws.add(h.id, wt)
+	}
 	ch, err := c.w.lockChannel(ctx, est+payload, false)
 	if err != nil {
 		return err
 	}
 	w := c.w
-	if h.id.IsZero() {
-		h.id = w.newID()
-	}
-	cur := w.cur
 	w.switchTo(ch)
-	w.buf, err = appendHead(w.buf, h)
-	if err != nil {
-		w.cur = cur
-		w.unlock()
-		return err
-	}
-	if wt != nil {
-		// Registered under the writer lock: the reply cannot arrive
-		// before the message is flushed, which needs the lock.
-		c.ws.add(h.id, wt)
-	}
+	w.buf = append(w.buf, hb...)
 	if len(o.Data) > 0 {
 		w.buf = appendPayloadHead(w.buf, kindData, 0, len(o.Data))
 		w.buf = append(w.buf, o.Data...)
@@ -299,6 +302,10 @@ func (c *Conn) sendWhole(ctx context.Context, h *head, est int, o *Outgoing, pay
 	w.unlock()
 	return nil
 }
+
+// headScratch is the stack buffer a start packet is encoded in before it
+// is queued; larger ones (long actions, many files) spill to the heap.
+const headScratch = 128
 
 // transfer is the sending side of a long message or response, holding its
 // channel. At most inFlightChunks chunks are in flight (queued, not yet
