@@ -16,6 +16,8 @@ import (
 	"runtime/debug"
 	"sync"
 	"time"
+
+	"github.com/sockety-harness/sockety-harness/competitors"
 )
 
 // The remote control channel (issue 6) lets a client-side controller read
@@ -77,10 +79,13 @@ type controlReply struct {
 
 // ControlHello describes what a server-only process serves.
 type ControlHello struct {
-	Control    int      `json:"control"` // ControlVersion
-	Tool       string   `json:"tool"`
-	Version    string   `json:"version"` // ToolVersion
-	Suite      string   `json:"suite"`
+	Control int    `json:"control"` // ControlVersion
+	Tool    string `json:"tool"`
+	Version string `json:"version"` // ToolVersion
+	Suite   string `json:"suite"`
+	// Contract is SuiteContract of the served suite: both sides must
+	// define its benchmarks alike (sizes, kinds, sources).
+	Contract   string   `json:"contract"`
 	Benchmarks []string `json:"benchmarks"`
 	Port       int      `json:"port"`
 	TLS        bool     `json:"tls"`
@@ -113,6 +118,20 @@ func ToolVersion() string {
 		}
 	}
 	return v
+}
+
+// SuiteContract fingerprints a suite's benchmark definitions (names,
+// scenario IDs, kinds, sizes, sources, parts), so that a client and a
+// server-only process built from different code notice it even when the
+// build carries no VCS revision.
+func SuiteContract(s competitors.Suite) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n", s.Name())
+	for _, b := range s.Benchmarks() {
+		sc := b.Scenario
+		fmt.Fprintf(h, "%q %q %d %d %d %q\n", b.Name, sc.ID, sc.Kind, sc.Size, sc.Source, sc.Parts)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // NewToken returns a random token (128 bits, hex).

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sockety-harness/sockety-harness/competitors"
 )
 
 // fakeHandler answers the control channel with fixed figures.
@@ -222,4 +224,57 @@ func FuzzControlRequest(f *testing.F) {
 			t.Fatalf("readLine returned %q", got)
 		}
 	})
+}
+
+// helloHandler answers hello with a fixed ControlHello.
+type helloHandler struct{ h ControlHello }
+
+func (h helloHandler) hello() *ControlHello { c := h.h; return &c }
+func (helloHandler) mark(context.Context, int) (*MarkReply, error) {
+	return &MarkReply{}, nil
+}
+
+// TestRemoteConnectChecks: a client refuses a server-only process that
+// serves another suite, another build or another control protocol, and
+// accepts the same one.
+func TestRemoteConnectChecks(t *testing.T) {
+	suite, ok := competitors.Lookup("Echo (test)")
+	other, ok2 := competitors.Lookup("Crash (test)")
+	if !ok || !ok2 {
+		t.Fatal("test suites not registered")
+	}
+	good := ControlHello{Control: ControlVersion, Version: ToolVersion(), Suite: suite.Name(), Contract: SuiteContract(suite), Workers: []ControlWorker{{PID: 9, GOMAXPROCS: 1}}}
+	for name, tc := range map[string]struct {
+		edit func(*ControlHello)
+		ok   bool
+	}{
+		"same":       {func(*ControlHello) {}, true},
+		"suite":      {func(h *ControlHello) { h.Suite = other.Name() }, false},
+		"version":    {func(h *ControlHello) { h.Version = "v9.9.9" }, false},
+		"contract":   {func(h *ControlHello) { h.Contract = SuiteContract(other) }, false},
+		"protocol":   {func(h *ControlHello) { h.Control = ControlVersion + 1 }, false},
+		"no workers": {func(h *ControlHello) { h.Workers = nil }, false},
+	} {
+		h := good
+		tc.edit(&h)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := serveControl(ln, testToken, helloHandler{h})
+		rt := &RemoteTarget{Host: "127.0.0.1", Port: 1, ControlAddr: ln.Addr().String(), Token: testToken}
+		err = rt.Connect(context.Background(), suite)
+		_ = s.Close()
+		if tc.ok != (err == nil) || (!tc.ok && !errors.Is(err, ErrRemoteMismatch)) {
+			t.Errorf("%s: %v", name, err)
+		}
+		if tc.ok && (rt.Hello == nil || len(rt.endpoints()) != 1 || rt.endpoints()[0].PID() != 9) {
+			t.Errorf("%s: hello %+v", name, rt.Hello)
+		}
+	}
+	// No token: no control channel, no error, no endpoints.
+	rt := &RemoteTarget{Host: "127.0.0.1", Port: 1, ControlAddr: "127.0.0.1:1"}
+	if err := rt.Connect(context.Background(), suite); err != nil || rt.endpoints() != nil {
+		t.Errorf("no token: %v", err)
+	}
 }

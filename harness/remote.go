@@ -78,7 +78,7 @@ func ServeOnly(ctx context.Context, cfg ServeOnlyConfig, log io.Writer) error {
 		return fmt.Errorf("start server workers: %v", st.failures)
 	}
 	hello := ControlHello{
-		Control: ControlVersion, Tool: "sockety-bench", Version: ToolVersion(), Suite: suite.Name(),
+		Control: ControlVersion, Tool: "sockety-bench", Version: ToolVersion(), Suite: suite.Name(), Contract: SuiteContract(suite),
 		Port: cfg.Port, TLS: usesTLS, Seed: cfg.Opt.Seed, Verify: cfg.Opt.Verify,
 	}
 	for _, b := range cfg.Sel.Benchmarks {
@@ -201,6 +201,8 @@ func (t *RemoteTarget) Connect(ctx context.Context, suite competitors.Suite) err
 		return fmt.Errorf("%w: control protocol %d, this client speaks %d", ErrRemoteMismatch, h.Control, ControlVersion)
 	case h.Suite != suite.Name():
 		return fmt.Errorf("%w: the server serves suite %q, this client runs %q (use the same filters on both hosts)", ErrRemoteMismatch, h.Suite, suite.Name())
+	case h.Contract != SuiteContract(suite):
+		return fmt.Errorf("%w: the server defines suite %q's benchmarks differently (different builds: use the same sockety-bench on both hosts)", ErrRemoteMismatch, h.Suite)
 	case h.Version != ToolVersion():
 		return fmt.Errorf("%w: the server runs sockety-bench %q, this client %q (build both from the same commit)", ErrRemoteMismatch, h.Version, ToolVersion())
 	case len(h.Workers) == 0 || len(h.Workers) > maxRemoteWorkers:
