@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -283,9 +284,22 @@ func TestRemoteLoopback(t *testing.T) {
 		}
 		checkMerged(t, readJSONReport(t, a), readJSONReport(t, b), readJSONReport(t, m))
 	})
+	// The server workers' PIDs, from the control channel, to check they
+	// are gone after SIGTERM.
+	var hello struct {
+		Hello harness.ControlHello `json:"hello"`
+	}
+	if err := json.Unmarshal([]byte(rawControl(t, "127.0.0.1:"+cport, `{"op":"hello","token":"`+srv.token+`"}`+"\n")), &hello); err != nil || len(hello.Hello.Workers) != 2 {
+		t.Fatalf("hello: %v %+v", err, hello)
+	}
 	srv.stop(t)
 	if !strings.Contains(srv.out.String(), "every server worker is gone") {
 		t.Errorf("server-only output after stop: %s", srv.out.String())
+	}
+	for _, w := range hello.Hello.Workers {
+		if err := syscall.Kill(w.PID, 0); !errors.Is(err, syscall.ESRCH) {
+			t.Errorf("server worker %d still exists after the server-only process stopped (%v)", w.PID, err)
+		}
 	}
 }
 
