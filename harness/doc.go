@@ -32,14 +32,17 @@
 //
 // # Extension points
 //
-//   - Remote mode (issue 6): endpoint (proc.go) is what the controller needs
-//     from a worker. A server-only process can expose the same "mark" request
-//     over its TCP control port (token-checked, read-only) and be an endpoint
-//     for the client-side controller; results() needs no change. Without a
-//     control port the server side is simply absent and server CPU shows n/a.
-//   - Merging hosts (issue 6): Result keeps per-worker raw figures (Workers),
-//     the window's wall-clock start and the merged histogram, so that results
-//     of several client hosts merge exactly.
+//   - Remote mode (issue 6, remote.go, control.go): ServeOnly runs a suite's
+//     server workers for --server-only and answers "hello" and "mark" on a
+//     TCP control port (one JSON line each way, token compared in constant
+//     time, sizes and times bounded, figures only). On the client host a
+//     RemoteTarget's controlEndpoint is an endpoint for each remote server
+//     worker, so the controller's window logic and results() are unchanged;
+//     without a control channel the server side is absent and server CPU
+//     shows n/a.
+//   - Merging hosts (issue 6, merge.go): MergeReports combines the results
+//     of several client hosts from the per-worker raw figures (Workers), the
+//     windows' wall-clock starts and the merged histograms.
 //   - Repetitions (issue 8): Runner.Run's loop; Result.Run is the repetition
 //     index and RunConfig.Count the number of repetitions.
 package harness
