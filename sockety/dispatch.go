@@ -35,9 +35,11 @@ type readState struct {
 	c       *Conn
 	chans   [maxChannels]*inMsg
 	actions map[string]string
-	fileBuf []fileInfo
-	freeSt  []*inMsg
-	spare   *Message // handed back by inline handlers
+	// lastAction is the action interned last
+	lastAction string
+	fileBuf    []fileInfo
+	freeSt     []*inMsg
+	spare      *Message // handed back by inline handlers
 	// metaBytes: action and file-name bytes of messages in progress;
 	// wholeBytes: payload bytes being collected for whole messages.
 	metaBytes  int64
@@ -63,7 +65,13 @@ func (rs *readState) freeState(st *inMsg) {
 }
 
 func (rs *readState) intern(b []byte) string {
+	// Runs of one action are common: compare with the last one first
+	// (no map hashing).
+	if string(b) == rs.lastAction && len(b) > 0 {
+		return rs.lastAction
+	}
 	if s, ok := rs.actions[string(b)]; ok {
+		rs.lastAction = s
 		return s
 	}
 	s := string(b)

@@ -188,7 +188,7 @@ func (c *Conn) send(ctx context.Context, o *Outgoing, response bool, parent UUID
 	}
 	w := c.w
 	if h.id.IsZero() {
-		h.id = w.newID()
+		h.id = NewUUID()
 	}
 	id := h.id
 	w.switchTo(ch)

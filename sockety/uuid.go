@@ -3,6 +3,7 @@ package sockety
 import (
 	"crypto/rand"
 	"encoding/hex"
+	mrand "math/rand/v2"
 	"sync"
 )
 
@@ -28,25 +29,34 @@ func (u UUID) String() string {
 func (u UUID) IsZero() bool { return u == UUID{} }
 
 // uuidBlock is how many bytes of randomness a generator draws at once
-// (256 UUIDs per crypto/rand call).
+// (256 UUIDs per refill).
 const uuidBlock = 4096
 
+// uuidGen is a per-P source of UUID randomness: a ChaCha8 generator (a
+// cryptographically strong one, with fast key erasure) keyed from
+// crypto/rand, refilling a 4 KiB block. Drawing every block from
+// crypto/rand cost about 1.4 ns per byte, 6% of a small message's CPU.
 type uuidGen struct {
 	buf [uuidBlock]byte
 	off int
+	src *mrand.ChaCha8
 }
 
-var uuidPool = sync.Pool{New: func() any { return &uuidGen{off: uuidBlock} }}
+var uuidPool = sync.Pool{New: func() any {
+	var seed [32]byte
+	// crypto/rand.Read never returns an error on supported platforms
+	// (it crashes the program instead), so there is nothing to handle.
+	_, _ = rand.Read(seed[:])
+	return &uuidGen{off: uuidBlock, src: mrand.NewChaCha8(seed)}
+}}
 
-// NewUUID returns a random version-4 UUID. Randomness comes from crypto/rand,
-// drawn in blocks of 4 KiB by per-P generators, so one UUID costs a copy and
-// two bit operations most of the time.
+// NewUUID returns a random version-4 UUID from per-P generators (see
+// uuidGen), so one UUID costs a copy and two bit operations most of the
+// time.
 func NewUUID() UUID {
 	g := uuidPool.Get().(*uuidGen)
 	if g.off+16 > uuidBlock {
-		// crypto/rand.Read never returns an error on supported platforms
-		// (it crashes the program instead), so there is nothing to handle.
-		_, _ = rand.Read(g.buf[:])
+		_, _ = g.src.Read(g.buf[:])
 		g.off = 0
 	}
 	var u UUID

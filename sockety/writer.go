@@ -2,7 +2,6 @@ package sockety
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"net"
 	"runtime"
@@ -59,9 +58,6 @@ type writer struct {
 	spare     []byte
 	spareSegs []seg
 
-	rnd    [uuidBlock]byte // randomness for UUIDs, drawn under mu
-	rndOff int
-
 	wake   chan struct{}
 	dead   chan struct{} // closed when the loop has stopped
 	wrote  atomic.Bool   // something was written since the last heartbeat check
@@ -78,7 +74,6 @@ func newWriter(nc net.Conn, limit int) *writer {
 		buf:   make([]byte, 0, 16<<10),
 		spare: make([]byte, 0, 16<<10),
 	}
-	w.rndOff = uuidBlock
 	switch nc.(type) {
 	case *net.TCPConn, *net.UnixConn:
 		w.vec = true
@@ -393,19 +388,4 @@ func (w *writer) segLen(segs []seg) int {
 		n += len(s.data)
 	}
 	return n
-}
-
-// newID returns a fresh version-4 UUID from the writer's block of
-// randomness; mu must be held.
-func (w *writer) newID() UUID {
-	if w.rndOff+16 > uuidBlock {
-		_, _ = rand.Read(w.rnd[:])
-		w.rndOff = 0
-	}
-	var u UUID
-	copy(u[:], w.rnd[w.rndOff:w.rndOff+16])
-	w.rndOff += 16
-	u[6] = u[6]&0x0f | 0x40
-	u[8] = u[8]&0x3f | 0x80
-	return u
 }
