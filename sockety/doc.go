@@ -39,8 +39,10 @@
 // 64 KiB buffer and feeds the codec; small complete messages are handled on
 // it when the handler is an InlineHandler that accepts them, otherwise each
 // message gets a goroutine. Replies are matched to requests through a
-// sharded UUID map; UUIDs are version 4, drawn from crypto/rand in 4 KiB
-// blocks.
+// sharded UUID map; UUIDs are version 4, drawn in 4 KiB blocks from per-P
+// ChaCha8 generators keyed from crypto/rand. A small message's start
+// packet is encoded and its reply waiter registered before the writer
+// lock is taken, so the lock only covers the copy into the batch.
 //
 // # Limits and robustness
 //
