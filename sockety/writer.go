@@ -58,6 +58,9 @@ type writer struct {
 	spare     []byte
 	spareSegs []seg
 
+	vecs net.Buffers // writev vector, reused by flush
+	iov  net.Buffers // the vector being written (consumed by WriteTo)
+
 	wake   chan struct{}
 	dead   chan struct{} // closed when the loop has stopped
 	wrote  atomic.Bool   // something was written since the last heartbeat check
@@ -326,7 +329,9 @@ func (w *writer) flush(buf []byte, segs []seg) error {
 		return err
 	}
 	if w.vec {
-		bufs := make(net.Buffers, 0, 2*len(segs)+1)
+		// The vector's array is kept between flushes (flush runs on the
+		// writer goroutine only); WriteTo consumes w.iov, not bufs.
+		bufs := w.vecs[:0]
 		off := 0
 		for _, s := range segs {
 			if s.at > off {
@@ -339,7 +344,10 @@ func (w *writer) flush(buf []byte, segs []seg) error {
 			bufs = append(bufs, buf[off:])
 		}
 		w.writes.Add(1)
-		_, err := bufs.WriteTo(w.nc)
+		w.iov = bufs
+		_, err := w.iov.WriteTo(w.nc)
+		clear(bufs) // keep no payload reachable
+		w.vecs, w.iov = bufs[:0], nil
 		return err
 	}
 	// No writev (TLS, pipes, wrappers): copy into one staging buffer and
