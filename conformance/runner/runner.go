@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 )
 
 // Verdict is the outcome of one case.
@@ -372,7 +373,11 @@ func ParseKnown(text string) (map[string]string, error) {
 		if line == "" {
 			continue
 		}
-		id, reason, _ := strings.Cut(line, " ")
+		// The ID ends at the first white space (space or tab); the rest is the reason.
+		id, reason := line, ""
+		if k := strings.IndexFunc(line, unicode.IsSpace); k >= 0 {
+			id, reason = line[:k], line[k:]
+		}
 		if !strings.Contains(id, "/") {
 			return nil, fmt.Errorf("known failures line %d: %q is not a case ID", i+1, id)
 		}

@@ -106,3 +106,15 @@ func TestTotalBudget(t *testing.T) {
 		t.Error("no case skipped after the run budget ended")
 	}
 }
+
+func TestParseKnownSeparators(t *testing.T) {
+	for _, line := range []string{"header/1 no header", "header/1\tno header", "header/1 \t no header  "} {
+		m, err := ParseKnown(line + "\n")
+		if err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		if got, ok := m["header/1"]; !ok || got != "no header" {
+			t.Errorf("%q: got %v, want header/1 -> %q", line, m, "no header")
+		}
+	}
+}
