@@ -22,9 +22,8 @@ func Dial(ctx context.Context, network, addr string, opts *Options) (*Conn, erro
 		_ = tc.SetNoDelay(true)
 	}
 	if o.TLSConfig != nil {
-		cfg := o.TLSConfig
+		cfg := minTLS12(o.TLSConfig)
 		if cfg.ServerName == "" && !cfg.InsecureSkipVerify {
-			cfg = cfg.Clone()
 			host, _, err := net.SplitHostPort(addr)
 			if err != nil {
 				host = addr

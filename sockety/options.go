@@ -32,7 +32,8 @@ type Options struct {
 	Channels int
 
 	// TLSConfig, when set, makes Dial run TLS over the connection (client)
-	// or makes ListenAndServe serve TLS (server).
+	// or makes ListenAndServe serve TLS (server); TLS 1.2 is the minimum
+	// whatever its MinVersion says.
 	TLSConfig *tls.Config
 
 	// Handler receives the messages the peer sends on this connection. A nil

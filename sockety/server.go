@@ -43,14 +43,14 @@ func (s *Server) ListenAndServe(addr string) error {
 		return fmt.Errorf("sockety: listen %s: %w", addr, err)
 	}
 	if s.Options != nil && s.Options.TLSConfig != nil {
-		ln = tls.NewListener(ln, s.Options.TLSConfig)
+		ln = tls.NewListener(ln, minTLS12(s.Options.TLSConfig))
 	}
 	return s.Serve(ln)
 }
 
-// ServeTLS serves TLS over ln with cfg.
+// ServeTLS serves TLS over ln with cfg (TLS 1.2 at least, whatever cfg says).
 func (s *Server) ServeTLS(ln net.Listener, cfg *tls.Config) error {
-	return s.Serve(tls.NewListener(ln, cfg))
+	return s.Serve(tls.NewListener(ln, minTLS12(cfg)))
 }
 
 // Serve accepts connections on ln until it fails or the server is shut
