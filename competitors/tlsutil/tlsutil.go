@@ -26,6 +26,14 @@ const MinVersion = tls.VersionTLS12
 // SelfSigned returns a fresh ECDSA P-256 certificate for 127.0.0.1, ::1 and
 // localhost, valid for one day, as PEM; the certificate is its own CA.
 func SelfSigned() (*competitors.TLS, error) {
+	return SelfSignedFor("sockety-harness test", 24*time.Hour,
+		[]string{"localhost"}, []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback})
+}
+
+// SelfSignedFor returns a fresh ECDSA P-256 certificate (its own CA) for the
+// given DNS names and IP addresses, valid from an hour ago for validity, as
+// PEM material a client can trust through CAPEM.
+func SelfSignedFor(commonName string, validity time.Duration, names []string, ips []net.IP) (*competitors.TLS, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("tlsutil: key: %w", err)
@@ -37,15 +45,15 @@ func SelfSigned() (*competitors.TLS, error) {
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "sockety-harness test"},
+		Subject:               pkix.Name{CommonName: commonName},
 		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
+		NotAfter:              now.Add(validity),
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
 		IsCA:                  true,
-		DNSNames:              []string{"localhost"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		DNSNames:              names,
+		IPAddresses:           ips,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
