@@ -113,7 +113,7 @@ func (c *client) Close() error {
 }
 
 // ErrStatus reports an unexpected HTTP status.
-var ErrStatus = errors.New("http1: unexpected status")
+var ErrStatus = errors.New("unexpected HTTP status")
 
 // do sends one request and reads the whole response body into into (when
 // not nil, up to its capacity) or discards it. It returns the body length.
@@ -129,11 +129,24 @@ func (c *client) do(ctx context.Context, method, path string, body io.Reader, si
 	if err != nil {
 		return 0, fmt.Errorf("http1: %s %s: %w", method, path, err)
 	}
+	n, err := ReadResponse(resp, method, path, into)
+	if err != nil {
+		return n, fmt.Errorf("http1: %w", err)
+	}
+	return n, nil
+}
+
+// ReadResponse reads a whole response body into into (when not nil, up to its
+// capacity; the rest is counted and discarded) or discards it, closes it and
+// returns the body length. A status other than 200 is an ErrStatus. HTTP/1
+// and HTTP/2 clients share it.
+func ReadResponse(resp *http.Response, method, path string, into []byte) (int, error) {
 	defer resp.Body.Close()
 	var n int
+	var err error
 	if into != nil {
 		n, err = io.ReadFull(resp.Body, into[:cap(into)])
-		if err == io.ErrUnexpectedEOF {
+		if err == io.ErrUnexpectedEOF || err == io.EOF {
 			err = nil
 		}
 		if err == nil {
@@ -147,7 +160,7 @@ func (c *client) do(ctx context.Context, method, path string, body io.Reader, si
 		n = int(m)
 	}
 	if err != nil {
-		return n, fmt.Errorf("http1: %s %s: read response: %w", method, path, err)
+		return n, fmt.Errorf("%s %s: read response: %w", method, path, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return n, fmt.Errorf("%w %d for %s %s", ErrStatus, resp.StatusCode, method, path)

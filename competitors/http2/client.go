@@ -124,8 +124,8 @@ func (c *client) Close() error {
 	return nil
 }
 
-// ErrStatus reports an unexpected HTTP status.
-var ErrStatus = errors.New("http2: unexpected status")
+// ErrStatus reports an unexpected HTTP status (the same error as HTTP/1).
+var ErrStatus = http1.ErrStatus
 
 func newRequest(ctx context.Context, method, url string, body io.Reader, size int64) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, method, url, body)
@@ -159,29 +159,9 @@ func (c *client) roundTrip(ctx context.Context, method, path string, body io.Rea
 }
 
 func readResponse(resp *http.Response, method, path string, into []byte) (int, error) {
-	defer resp.Body.Close()
-	var n int
-	var err error
-	if into != nil {
-		n, err = io.ReadFull(resp.Body, into[:cap(into)])
-		if err == io.ErrUnexpectedEOF || err == io.EOF {
-			err = nil
-		}
-		if err == nil {
-			var extra int64
-			extra, err = io.Copy(io.Discard, resp.Body)
-			n += int(extra)
-		}
-	} else {
-		var m int64
-		m, err = io.Copy(io.Discard, resp.Body)
-		n = int(m)
-	}
+	n, err := http1.ReadResponse(resp, method, path, into)
 	if err != nil {
-		return n, fmt.Errorf("http2: %s %s: read response: %w", method, path, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return n, fmt.Errorf("%w %d for %s %s", ErrStatus, resp.StatusCode, method, path)
+		return n, fmt.Errorf("http2: %w", err)
 	}
 	return n, nil
 }
