@@ -43,7 +43,7 @@ type writer struct {
 
 	mu     sync.Mutex
 	queue  []entry
-	queued int    // bytes in queue
+	queued int    // bytes queued or being written (released after the write)
 	cur    *batch // batch the queued frames belong to, made by the first waiter
 	err    error  // sticky: set when the connection failed or closed
 	wake   chan struct{}
@@ -117,7 +117,7 @@ func (w *writer) loop() {
 			runtime.Gosched()
 			w.mu.Lock()
 			q, b, err := w.queue, w.cur, w.err
-			w.queue, w.cur, w.queued = spare[:0], nil, 0
+			w.queue, w.cur = spare[:0], nil
 			w.mu.Unlock()
 			if err != nil {
 				finish(q, b, err)
@@ -157,14 +157,22 @@ func (w *writer) loop() {
 			_, werr := all.WriteTo(w.conn)
 			clear(bufs[:cap(bufs)])
 			finish(q, b, werr)
+			written := 0
+			for i := range q {
+				written += hdrLen + len(q[i].payload)
+			}
 			clear(q)
 			spare = q
+			// The bytes of a batch count against maxQueued until its write
+			// returned: a peer that stops reading holds at most maxQueued
+			// bytes, not one queue being written plus a full second one.
+			w.mu.Lock()
+			w.queued -= written
+			if werr != nil && w.err == nil {
+				w.err = werr
+			}
+			w.mu.Unlock()
 			if werr != nil {
-				w.mu.Lock()
-				if w.err == nil {
-					w.err = werr
-				}
-				w.mu.Unlock()
 				_ = w.conn.Close()
 			}
 		}
