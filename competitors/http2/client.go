@@ -107,6 +107,15 @@ func (c *client) dial(ctx context.Context, tcfg *tls.Config) (*http2.ClientConn,
 		_ = conn.Close()
 		return nil, fmt.Errorf("http2: client connection: %w", err)
 	}
+	// Until the server's SETTINGS arrive the transport assumes 100
+	// concurrent streams; a burst of requests sent before then can exceed a
+	// lower server limit and be refused (REFUSED_STREAM). The server sends
+	// its SETTINGS before it answers anything, so one PING round trip
+	// guarantees the limit is known before the first operation.
+	if err := cc.Ping(ctx); err != nil {
+		_ = cc.Close()
+		return nil, fmt.Errorf("http2: first PING to %s (waiting for the server's SETTINGS): %w", c.cfg.Addr, err)
+	}
 	return cc, nil
 }
 
