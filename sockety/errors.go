@@ -21,6 +21,9 @@ var (
 	// ErrHeaderTimeout ends a connection whose peer did not send its
 	// connection header in time.
 	ErrHeaderTimeout = errors.New("sockety: connection header timeout")
+	// ErrSlowPeer ends a connection whose peer, in the middle of a packet
+	// or a message, sent more slowly than Options.MinReceiveRate.
+	ErrSlowPeer = errors.New("sockety: peer sends a message more slowly than the minimum receive rate")
 	// ErrPeerClosed ends a connection the peer closed.
 	ErrPeerClosed = errors.New("sockety: connection closed by the peer")
 	// ErrSizeMismatch is returned when an outgoing payload reader yields more

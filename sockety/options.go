@@ -62,6 +62,19 @@ type Options struct {
 	// HeaderTimeout bounds the connection header exchange, and the TLS
 	// handshake when there is one (default 10s).
 	HeaderTimeout time.Duration
+	// MinReceiveRate is the slowest the peer may send, in bytes per
+	// second, while it owes us bytes: inside a packet, or with a message
+	// or response whose content, data or files have not all arrived (a
+	// stream's pace is its sender's and does not count). It ends a peer
+	// that trickles a message to hold the connection (slowloris) with
+	// ErrSlowPeer. Only time spent waiting for the network counts, so a
+	// handler that reads slowly (backpressure) never makes its peer slow.
+	// Default 240 (as Kestrel's request body rate); negative disables.
+	MinReceiveRate int
+	// ReceiveRateWindow is the period over which MinReceiveRate is
+	// averaged; it is also the grace period of a message's first bytes
+	// (default 5s).
+	ReceiveRateWindow time.Duration
 
 	// ReadBufferSize is the size of the buffer the read loop reads into
 	// (default 64 KiB).
@@ -125,6 +138,12 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.HeaderTimeout <= 0 {
 		r.HeaderTimeout = 10 * time.Second
+	}
+	if r.MinReceiveRate == 0 {
+		r.MinReceiveRate = 240
+	}
+	if r.ReceiveRateWindow <= 0 {
+		r.ReceiveRateWindow = 5 * time.Second
 	}
 	if r.ReadBufferSize <= 0 {
 		r.ReadBufferSize = 64 << 10

@@ -26,12 +26,17 @@ func (c *Conn) readLoop() {
 	buf := make([]byte, c.opts.ReadBufferSize)
 	_ = c.nc.SetReadDeadline(time.Now().Add(c.opts.HeaderTimeout))
 	headerSeen := false
+	guard := newRateGuard(&c.opts)
 	var err error
 	full := 0
 loop:
 	for {
+		guard.beforeRead(c.nc)
 		n, rerr := c.nc.Read(buf)
 		c.reads.Add(1)
+		if err = guard.afterRead(n); err != nil {
+			break
+		}
 		p := buf[:n]
 		// A read that fills the buffer means more is waiting: after a few
 		// in a row, read in larger pieces (up to 4x), which halves the
@@ -73,6 +78,12 @@ loop:
 		}
 		if grow {
 			buf = make([]byte, 2*len(buf))
+		}
+		if rerr != nil && guard.expired(rerr) {
+			rerr = nil // a rate window ended: the peer kept up
+		}
+		if headerSeen {
+			guard.update(c.nc, r.Owed())
 		}
 		if rerr != nil {
 			switch {

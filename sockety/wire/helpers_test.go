@@ -65,6 +65,9 @@ func decodeCuts(opts ReaderOptions, stream []byte, cuts []int) ([]string, error)
 			if r.Buffered() > r.maxBuf+24 {
 				return fmt.Errorf("buffered %d above limit", r.Buffered())
 			}
+			if err := checkOwing(r); err != nil {
+				return err
+			}
 			if ev != nil {
 				if err := checkClean(ev); err != nil {
 					return err
@@ -238,6 +241,28 @@ func checkClean(ev *Event) error {
 	}
 	if !reflect.DeepEqual(c, Event{}) {
 		return fmt.Errorf("stale fields in %s event: %+v", ev.Kind, c)
+	}
+	return nil
+}
+
+// checkOwing checks the Reader's count of owing channels against the
+// channels' own state.
+func checkOwing(r *Reader) error {
+	n := 0
+	for _, cs := range r.chans {
+		if cs == nil {
+			continue
+		}
+		owes := cs.busy && (cs.content || cs.dataLeft > 0 || cs.open > 0)
+		if owes != cs.owes {
+			return fmt.Errorf("channel owes=%v, flag %v", owes, cs.owes)
+		}
+		if owes {
+			n++
+		}
+	}
+	if n != r.owing {
+		return fmt.Errorf("owing %d, channels owing %d", r.owing, n)
 	}
 	return nil
 }

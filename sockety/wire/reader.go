@@ -139,6 +139,7 @@ type chanState struct {
 	files    []fileState
 	open     int  // files not ended
 	stream   bool // stream attached and not ended
+	owes     bool // counted in Reader.owing (see Reader.owe)
 }
 
 // idle reports whether the message in progress has everything.
@@ -176,6 +177,7 @@ type Reader struct {
 
 	buffered int // content bytes buffered over all channels
 	waiting  int // channels whose content awaits more bytes
+	owing    int // channels whose content, data or files are incomplete
 
 	ev Event
 }
@@ -497,6 +499,7 @@ func (r *Reader) fastContent(p []byte) (int, *Event) {
 		cs.stream = ev.HasStream
 		cs.files = cs.files[:0]
 		cs.open = 0
+		r.owe(cs)
 	}
 	r.off += int64(end)
 	return end, ev
@@ -740,6 +743,7 @@ func (r *Reader) packet(h []byte) (*Event, error) {
 		cs.packets = 1
 		cs.cp.reset(cs.resp)
 		r.waiting++
+		r.owe(cs)
 		r.pktKind = kind
 		r.pktSize = size
 		r.pktLeft = size
@@ -776,6 +780,7 @@ func (r *Reader) packet(h []byte) (*Event, error) {
 			return nil, r.fail(ErrUnexpected, KindData, "data packet of "+strconv.Itoa(size)+" bytes, "+strconv.FormatUint(cs.dataLeft, 10)+" expected")
 		}
 		cs.dataLeft -= uint64(size)
+		r.owe(cs)
 		return r.startPayload(KindData, size, 0)
 	case nibStream:
 		size := int(leUint(h[1:]))
@@ -813,6 +818,7 @@ func (r *Reader) packet(h []byte) (*Event, error) {
 		}
 		f.ended = true
 		cs.open--
+		r.owe(cs)
 		ev := r.newEvent(KindFileEnd)
 		ev.Index = index
 		r.checkDone(cs, ev)
@@ -905,6 +911,32 @@ func (r *Reader) release(cs *chanState) {
 	cs.dataLeft = 0
 	cs.open = 0
 	cs.stream = false
+	r.owe(cs)
+}
+
+// owe updates r.owing after a change of cs: a channel owes bytes while its
+// Message/Response has content, data or files still to come (a stream does
+// not count: its pace is its sender's).
+func (r *Reader) owe(cs *chanState) {
+	owes := cs.busy && (cs.content || cs.dataLeft > 0 || cs.open > 0)
+	if owes != cs.owes {
+		cs.owes = owes
+		if owes {
+			r.owing++
+		} else {
+			r.owing--
+		}
+	}
+}
+
+// Owed reports whether the input stopped where the peer owes more bytes:
+// inside a packet (a partial header or payload, Stream packets included),
+// or with a Message/Response in progress whose content, data or files have
+// not all arrived. A message waiting only for its stream is not owed. A
+// connection uses it to tell a peer that trickles a message (slowloris)
+// from one that is merely idle or streaming slowly.
+func (r *Reader) Owed() bool {
+	return r.hlen > 0 || r.state == rsContent || r.state == rsPayload || r.owing > 0
 }
 
 // payloadBody hands out payload bytes of the packet in progress.
@@ -1002,6 +1034,7 @@ func (r *Reader) contentEvent(cs *chanState, b []byte) *Event {
 		cs.files = append(cs.files, fileState{left: f.size})
 	}
 	cs.open = len(cp.files)
+	r.owe(cs)
 	// The buffered bytes stay valid for this event (until the next call).
 	r.dropContent(cs)
 	if cs.finished() {
