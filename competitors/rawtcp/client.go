@@ -62,13 +62,9 @@ func (cn *conn) close() {
 func (cn *conn) readLoop() {
 	defer close(cn.exited)
 	r := bufio.NewReaderSize(cn.c, readBuf)
-	var hdr [hdrLen]byte
 	err := func() error {
 		for {
-			if _, err := io.ReadFull(r, hdr[:]); err != nil {
-				return err
-			}
-			kind, id, n, err := parseHeader(hdr[:])
+			kind, id, n, err := readHeader(r)
 			if err != nil {
 				return err
 			}
@@ -138,9 +134,7 @@ func (cn *conn) request(ctx context.Context, kind byte, payload, into []byte) (*
 	}
 	cn.calls[id] = cl
 	cn.mu.Unlock()
-	e := entry{payload: payload}
-	putHeader(&e.hdr, kind, id, len(payload))
-	if _, err := cn.w.send(e, false); err != nil {
+	if _, err := cn.w.send(kind, id, payload, nil, false); err != nil {
 		cn.forget(id)
 		return nil, err
 	}
@@ -175,9 +169,7 @@ func (cn *conn) forget(id uint32) bool {
 // batch; a full queue makes the sender wait for that write. These are the
 // Sockety suite's meanings, so that this row is its floor.
 func (cn *conn) oneWay(ctx context.Context, kind byte, payload []byte, release func()) error {
-	e := entry{payload: payload, release: release}
-	putHeader(&e.hdr, kind, 0, len(payload))
-	b, err := cn.w.send(e, len(payload) >= bigPayload)
+	b, err := cn.w.send(kind, 0, payload, release, len(payload) >= bigPayload)
 	if err != nil || b == nil {
 		return err
 	}

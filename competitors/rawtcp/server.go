@@ -101,20 +101,24 @@ func (s *server) serve(c net.Conn) {
 		s.mu.Unlock()
 	}()
 	r := bufio.NewReaderSize(c, readBuf)
-	var hdr [hdrLen]byte
 	for {
-		if _, err := io.ReadFull(r, hdr[:]); err != nil {
-			return
-		}
-		kind, id, n, err := parseHeader(hdr[:])
+		kind, id, n, err := readHeader(r)
 		if err != nil {
-			return // a malformed frame ends the connection
+			return // the peer left, or a malformed frame ends the connection
 		}
 		if s.cfg.Delay > 0 {
 			time.Sleep(s.cfg.Delay)
 		}
 		switch kind {
-		case kindHeartbeat, kindOneWay:
+		case kindHeartbeat:
+			// A heartbeat is one byte: count it with the heartbeats right
+			// behind it in the read buffer (one counter update per run).
+			k := 1
+			if s.cfg.Delay == 0 {
+				k += heartbeatRun(r)
+			}
+			s.messages.Add(uint64(k))
+		case kindOneWay:
 			if _, err := r.Discard(n); err != nil {
 				return
 			}
@@ -124,14 +128,12 @@ func (s *server) serve(c net.Conn) {
 				return
 			}
 			s.messages.Add(1)
-			var e entry
 			if kind == kindFast {
-				putHeader(&e.hdr, kindCode, id, len(codeReply))
-				e.payload = codeReply
+				_, err = w.send(kindCode, id, codeReply, nil, false)
 			} else {
-				putHeader(&e.hdr, kindResponse, id, 0)
+				_, err = w.send(kindResponse, id, nil, nil, false)
 			}
-			if _, err := w.send(e, false); err != nil {
+			if err != nil {
 				return
 			}
 		case kindData:
@@ -155,15 +157,25 @@ func (s *server) serve(c net.Conn) {
 				s.verifyErrs.Add(1)
 			}
 			s.messages.Add(1)
-			e := entry{payload: buf, release: func() { echoPool.Put(&buf) }}
-			putHeader(&e.hdr, kindEchoReply, id, n)
-			if _, err := w.send(e, false); err != nil {
+			if _, err := w.send(kindEchoReply, id, buf, func() { echoPool.Put(&buf) }, false); err != nil {
 				return
 			}
 		default:
 			return // replies are not expected from a client
 		}
 	}
+}
+
+// heartbeatRun discards the heartbeat frames at the front of r's buffered
+// bytes and returns how many there were (it never waits for more bytes).
+func heartbeatRun(r *bufio.Reader) int {
+	b, _ := r.Peek(r.Buffered())
+	k := 0
+	for k < len(b) && b[k] == kindHeartbeat {
+		k++
+	}
+	_, _ = r.Discard(k)
+	return k
 }
 
 // readData reads a data payload straight from the read buffer, counting and

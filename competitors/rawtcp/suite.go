@@ -1,14 +1,17 @@
 // Package rawtcp is the "Raw TCP (limit)" suite: the floor any protocol over
-// TCP pays. Frames are a 9-byte header (kind, 4-byte id, 4-byte length) and a
-// payload; each connection has one write loop that coalesces the frames of
-// many goroutines into one writev, and one read loop. Requests are matched to
-// replies by id and nothing else is multiplexed: a 4 MiB frame delays every
-// frame queued behind it.
+// TCP pays. A heartbeat is a single byte (its kind); every other frame is a
+// 9-byte header (kind, 4-byte id, 4-byte length) and a payload (frame.go).
+// Each connection has one write loop and one read loop; senders append their
+// frames to one buffer (big payloads are referenced) that the write loop
+// hands to the kernel with one write or writev per turn. Requests are matched
+// to replies by id and nothing else is multiplexed: a 4 MiB frame delays
+// every frame queued behind it.
 //
 // When an operation is done:
-//   - Heartbeat, No response: when the frame is queued for the write loop,
-//     which hands it to the kernel with the next batch (a sender waits when
-//     256 KiB are queued), as the Sockety suite's heartbeat;
+//   - Heartbeat, No response: when the frame is appended to the write
+//     loop's buffer, which hands it to the kernel with the next batch (a
+//     sender waits when 256 KiB are queued), as the Sockety suite's
+//     heartbeat (one byte appended under the connection's write lock);
 //   - data (memory and FS): when the writev that carried the frame
 //     returned, i.e. handed to the kernel;
 //   - Short response: when the 1-byte code reply was read;

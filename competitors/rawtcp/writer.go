@@ -19,72 +19,91 @@ const maxQueued = 256 << 10
 // errClosed is returned for frames queued on a closed connection.
 var errClosed = errors.New("rawtcp: connection closed")
 
-// entry is one queued frame.
-type entry struct {
-	hdr     [hdrLen]byte
-	payload []byte
-	release func() // called once the frame has been written (or dropped)
+// seg is a big payload written from its own buffer after the first at
+// bytes of the batch buffer.
+type seg struct {
+	at      int
+	data    []byte
+	release func() // called once data has been written (or dropped)
 }
 
-// batch is the set of frames written by one writev; done is closed after the
+// batch is the set of frames written by one write; done is closed after the
 // write returned, with err set.
 type batch struct {
 	done chan struct{}
 	err  error
 }
 
-// writer is a connection's write loop: frames queued from any goroutine are
-// coalesced into one writev per loop turn (headers and small payloads are
-// copied into one buffer, big payloads are referenced), so that many small
-// operations cost few syscalls, like a bufio.Writer flushed when the queue
-// runs empty.
+// writer is a connection's write loop. A sender appends its frame's header
+// and small payload to one buffer under mu (no allocation, no queue entry:
+// a heartbeat costs one appended byte, as a Sockety heartbeat does) and big
+// payloads are referenced; the loop swaps the buffer out and writes it with
+// one write or writev per turn, so that many small operations cost few
+// syscalls, like a bufio.Writer flushed when the queue runs empty.
 type writer struct {
 	conn net.Conn
 
 	mu     sync.Mutex
-	queue  []entry
+	buf    []byte
+	segs   []seg
 	queued int    // bytes queued or being written (released after the write)
 	cur    *batch // batch the queued frames belong to, made by the first waiter
+	kicked bool   // the loop has been woken for what is queued
 	err    error  // sticky: set when the connection failed or closed
 	wake   chan struct{}
 	exited chan struct{}
 }
 
 func newWriter(c net.Conn) *writer {
-	w := &writer{conn: c, wake: make(chan struct{}, 1), exited: make(chan struct{})}
+	w := &writer{conn: c, wake: make(chan struct{}, 1), exited: make(chan struct{}),
+		buf: make([]byte, 0, 16<<10)}
 	go w.loop()
 	return w
 }
 
-// send queues a frame. When wait is true, or when the queue is full, it
-// returns the batch whose done channel is closed once the frame has been
-// handed to the kernel; otherwise it returns nil.
-func (w *writer) send(e entry, wait bool) (*batch, error) {
+// send queues a frame; a small payload is copied (release, if set, is
+// called before send returns), a big one is referenced until written. When
+// wait is true, or when more than maxQueued bytes are queued, send returns
+// the batch whose done channel is closed once the frame has been handed to
+// the kernel; otherwise it returns nil.
+func (w *writer) send(kind byte, id uint32, payload []byte, release func(), wait bool) (*batch, error) {
 	w.mu.Lock()
 	if w.err != nil {
 		err := w.err
 		w.mu.Unlock()
-		if e.release != nil {
-			e.release()
+		if release != nil {
+			release()
 		}
 		return nil, err
 	}
-	w.queue = append(w.queue, e)
-	w.queued += hdrLen + len(e.payload)
-	if w.queued > maxQueued {
-		wait = true
+	start := len(w.buf)
+	w.buf = appendHeader(w.buf, kind, id, len(payload))
+	if len(payload) < bigPayload {
+		w.buf = append(w.buf, payload...)
+	} else {
+		w.segs = append(w.segs, seg{at: len(w.buf), data: payload, release: release})
+		w.queued += len(payload)
+		release = nil
 	}
+	w.queued += len(w.buf) - start
 	var b *batch
-	if wait {
+	if wait || w.queued > maxQueued {
 		if w.cur == nil {
 			w.cur = &batch{done: make(chan struct{})}
 		}
 		b = w.cur
 	}
+	kick := !w.kicked
+	w.kicked = true
 	w.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
+	if release != nil {
+		release()
+	}
+	if kick {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
 	}
 	return b, nil
 }
@@ -106,84 +125,74 @@ func (w *writer) close(err error) {
 
 func (w *writer) loop() {
 	defer close(w.exited)
-	var spare []entry
-	var scratch []byte
-	var bufs net.Buffers
+	spare := make([]byte, 0, 16<<10)
+	var spareSegs []seg
+	var vec net.Buffers
 	for range w.wake {
-		for {
-			// Yield once so that goroutines already runnable (callers woken
-			// by replies, the read loop) queue their frames first: one
-			// writev then carries many of them.
-			runtime.Gosched()
-			w.mu.Lock()
-			q, b, err := w.queue, w.cur, w.err
-			w.queue, w.cur = spare[:0], nil
-			w.mu.Unlock()
-			if err != nil {
-				finish(q, b, err)
-				return
-			}
-			if len(q) == 0 {
-				spare = q
-				break
-			}
-			// Size the copy buffer first so that slices into it stay valid.
-			small := 0
-			for i := range q {
-				small += hdrLen
-				if len(q[i].payload) < bigPayload {
-					small += len(q[i].payload)
+		// Yield once so that goroutines already runnable (callers woken by
+		// replies, the read loop) queue their frames first: one write then
+		// carries many of them.
+		runtime.Gosched()
+		w.mu.Lock()
+		buf, segs, b, err := w.buf, w.segs, w.cur, w.err
+		w.buf, w.segs, w.cur, w.kicked = spare[:0], spareSegs[:0], nil, false
+		w.mu.Unlock()
+		if err != nil {
+			finish(segs, b, err)
+			return
+		}
+		if len(buf) == 0 && len(segs) == 0 {
+			spare, spareSegs = buf, segs
+			continue
+		}
+		written := len(buf)
+		var werr error
+		if len(segs) == 0 {
+			_, werr = w.conn.Write(buf)
+		} else {
+			vec = vec[:0]
+			off := 0
+			for _, s := range segs {
+				if s.at > off {
+					vec = append(vec, buf[off:s.at])
+					off = s.at
 				}
+				vec = append(vec, s.data)
+				written += len(s.data)
 			}
-			if cap(scratch) < small {
-				scratch = make([]byte, 0, small)
+			if off < len(buf) {
+				vec = append(vec, buf[off:])
 			}
-			scratch = scratch[:0]
-			bufs = bufs[:0]
-			start := 0
-			for i := range q {
-				scratch = append(scratch, q[i].hdr[:]...)
-				if p := q[i].payload; len(p) < bigPayload {
-					scratch = append(scratch, p...)
-				} else {
-					bufs = append(bufs, scratch[start:], p)
-					start = len(scratch)
-				}
-			}
-			if start < len(scratch) {
-				bufs = append(bufs, scratch[start:])
-			}
-			all := bufs // WriteTo consumes its receiver
-			_, werr := all.WriteTo(w.conn)
-			clear(bufs[:cap(bufs)])
-			finish(q, b, werr)
-			written := 0
-			for i := range q {
-				written += hdrLen + len(q[i].payload)
-			}
-			clear(q)
-			spare = q
-			// The bytes of a batch count against maxQueued until its write
-			// returned: a peer that stops reading holds at most maxQueued
-			// bytes, not one queue being written plus a full second one.
-			w.mu.Lock()
-			w.queued -= written
-			if werr != nil && w.err == nil {
-				w.err = werr
-			}
-			w.mu.Unlock()
-			if werr != nil {
-				_ = w.conn.Close()
-			}
+			all := vec // WriteTo consumes its receiver
+			_, werr = all.WriteTo(w.conn)
+			clear(vec[:cap(vec)]) // keep no payload reachable
+		}
+		finish(segs, b, werr)
+		clear(segs)
+		if cap(buf) > 4*maxQueued {
+			buf = make([]byte, 0, 16<<10) // do not keep a burst's buffer
+		}
+		spare, spareSegs = buf[:0], segs[:0]
+		// The bytes of a batch count against maxQueued until its write
+		// returned: a peer that stops reading holds at most maxQueued
+		// bytes, not one queue being written plus a full second one.
+		w.mu.Lock()
+		w.queued -= written
+		if werr != nil && w.err == nil {
+			w.err = werr
+		}
+		w.mu.Unlock()
+		if werr != nil {
+			_ = w.conn.Close()
 		}
 	}
 }
 
-// finish releases the frames of a batch and wakes its waiters.
-func finish(q []entry, b *batch, err error) {
-	for i := range q {
-		if q[i].release != nil {
-			q[i].release()
+// finish releases the big payloads of a batch and wakes its waiters.
+func finish(segs []seg, b *batch, err error) {
+	for i := range segs {
+		if segs[i].release != nil {
+			segs[i].release()
 		}
 	}
 	if b != nil {
