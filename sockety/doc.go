@@ -53,7 +53,8 @@
 // (announced channel count, 4096 max), MaxActionLength, MaxFiles,
 // MaxBufferedBytes and MaxMessageBuffer (buffered incoming payload, also
 // bounding kept header bytes and collected small messages), WriteQueueBytes,
-// HeaderTimeout and IdleTimeout; the Options doc states the resulting memory
+// HeaderTimeout, IdleTimeout and MinReceiveRate (a peer that trickles a
+// packet or a message is cut: slowloris); the Options doc states the resulting memory
 // bound. A declared size is never allocated up front beyond SmallMessage.
 // Handler panics end the connection, not the process.
 //
