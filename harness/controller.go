@@ -166,6 +166,11 @@ type benchState struct {
 	mu       sync.Mutex
 	// payloadDir holds the clients' payload files; removed after the run.
 	payloadDir string
+	// drain sums the clients' drain replies per part (nil when a client
+	// did not answer); check is --verify's message count (nil: none).
+	drain     []DrainPart
+	drainWait time.Duration
+	check     *MessageCheck
 }
 
 // warn records a problem after the window was measured (a worker slow to
@@ -217,6 +222,14 @@ func (c *Controller) RunBenchmark(ctx context.Context, suite competitors.Suite, 
 		c.measure(ctx, label, st)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		if st.markB != nil {
+			c.status(label, "Draining...")
+			c.drainClients(ctx, st)
+			c.checkMessages(ctx, suite, b, st)
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 		}
 	}
 	c.status(label, "Stopping workers...")
@@ -467,6 +480,136 @@ func (c *Controller) markAll(ctx context.Context, st *benchState) map[endpoint]*
 	return out
 }
 
+// Bounds of the end of a benchmark (variables so that tests can shorten
+// them).
+var (
+	// drainMax bounds how long operations in flight at the window's end
+	// may take to end by themselves: min(--op-timeout, drainMax).
+	drainMax = 10 * time.Second
+	// checkQuiet and checkMax bound --verify's wait for messages in
+	// flight: it ends when every sent message has arrived, when the
+	// servers' count has not moved for checkQuiet, or after checkMax.
+	checkQuiet = 3 * time.Second
+	checkMax   = 15 * time.Second
+	checkPoll  = 50 * time.Millisecond
+)
+
+// drainClients ends the clients' load after the window (opDrain): every
+// operation in flight gets a bounded time to end by itself. st.drain sums
+// what became of them per part.
+func (c *Controller) drainClients(ctx context.Context, st *benchState) {
+	wait := c.Opt.OpTimeout
+	if wait <= 0 {
+		wait = DefaultOpTimeout
+	}
+	wait = min(wait, drainMax)
+	replies := make([][]DrainPart, len(st.clients))
+	var wg sync.WaitGroup
+	for i, p := range st.clients {
+		if p.Exited() {
+			continue
+		}
+		wg.Add(1)
+		go func(i int, p endpoint) {
+			defer wg.Done()
+			r, err := p.Call(ctx, request{Op: opDrain, Wait: wait}, wait+stopGrace+stopTimeout)
+			if err != nil {
+				st.mu.Lock()
+				died := st.died[p]
+				st.mu.Unlock()
+				if !died && !errors.Is(err, errWorkerGone) {
+					st.warn("drain %s: %v", p.Name(), err)
+				}
+				return
+			}
+			replies[i] = r.Drain
+		}(i, p)
+	}
+	wg.Wait()
+	sum := make([]DrainPart, len(st.parts))
+	for _, r := range replies {
+		if len(r) != len(st.parts) {
+			return // a client did not report: no drain figures
+		}
+		for j, d := range r {
+			sum[j].Completed += d.Completed
+			sum[j].Failed += d.Failed
+			sum[j].Unfinished += d.Unfinished
+			sum[j].ErrorLogs = MergeErrorSamples(sum[j].ErrorLogs, d.ErrorLogs)
+		}
+	}
+	st.drain, st.drainWait = sum, wait
+}
+
+// checkMessages is --verify's count of whole messages (MessageCheck): after
+// the drain, it waits (bounded) for the servers to receive every message the
+// clients sent; what never arrives is missing. Only local runs of one-way
+// scenarios whose server counts them, with every worker's figures.
+func (c *Controller) checkMessages(ctx context.Context, suite competitors.Suite, b competitors.Benchmark, st *benchState) {
+	sc := b.Scenario
+	switch {
+	case !c.Opt.Verify, c.Remote != nil, st.drain == nil, len(st.parts) != 1, len(st.died) > 0:
+		return
+	case sc.Kind != scenarios.OneWay && sc.Kind != scenarios.Data && sc.Kind != scenarios.File:
+		return
+	}
+	if dc, ok := suite.(competitors.DeliveryCounter); ok && !dc.CountsDelivery(sc) {
+		return
+	}
+	sent := uint64(st.drain[0].Completed)
+	for _, p := range st.clients {
+		a, b := st.markA[p], st.markB[p]
+		if a == nil || b == nil || len(a.Parts) != 1 || len(b.Parts) != 1 {
+			return
+		}
+		sent += uint64(a.Parts[0].Count + b.Parts[0].Count)
+	}
+	received := func(marks func(endpoint) (*MarkReply, error)) (uint64, bool) {
+		var n uint64
+		for _, p := range st.servers {
+			m, err := marks(p)
+			if err != nil || m == nil || m.Counters == nil {
+				return 0, false
+			}
+			n += m.Counters.Messages
+		}
+		return n, true
+	}
+	atEnd, ok := received(func(p endpoint) (*MarkReply, error) { return st.markB[p], nil })
+	if !ok {
+		return
+	}
+	now := func(p endpoint) (*MarkReply, error) {
+		r, err := p.Call(ctx, request{Op: opMark}, markTimeout)
+		return r.Mark, err
+	}
+	got, ok := received(now)
+	start, moved := time.Now(), time.Now()
+	for ok && got < sent && time.Since(moved) < checkQuiet && time.Since(start) < checkMax {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(checkPoll):
+		}
+		var n uint64
+		if n, ok = received(now); ok && n != got {
+			got, moved = n, time.Now()
+		}
+	}
+	if !ok {
+		st.warn("--verify could not read the servers' counters after the window: messages not checked")
+		return
+	}
+	ch := &MessageCheck{Sent: sent, Received: got}
+	if got > atEnd {
+		ch.ArrivedAfterWindow = got - atEnd
+	}
+	if sent > got {
+		ch.Missing = sent - got
+	}
+	st.check = ch
+}
+
 // stopAll stops every worker at once; it returns the abandoned operations.
 func (c *Controller) stopAll(ctx context.Context, st *benchState) int {
 	var wg sync.WaitGroup
@@ -588,6 +731,14 @@ func (c *Controller) results(suite competitors.Suite, b competitors.Benchmark, r
 		meanServerWin = serverWin / int64(ns)
 	}
 
+	var drainFailures []string
+	for j := range st.drain {
+		name := ""
+		if mixed && j < len(parts) {
+			name = parts[j].Name
+		}
+		drainFailures = append(drainFailures, drainFailure(st.drain[j], st.drainWait, name)...)
+	}
 	out := make([]Result, 0, len(parts))
 	for j, part := range parts {
 		sc, _ := scenarios.ByID(part.ScenarioID)
@@ -676,6 +827,20 @@ func (c *Controller) results(suite competitors.Suite, b competitors.Benchmark, r
 		if delivered.VerifyErrors > 0 && (j == 0 || !mixed) {
 			r.Failures = append(r.Failures, fmt.Sprintf("servers found %d payloads that failed verification", delivered.VerifyErrors))
 		}
+		if ch := st.check; ch != nil && r.Delivered != nil {
+			cp := *ch
+			r.Delivered.Check = &cp
+			r.Delivered.VerifyErrors += ch.Missing
+			if ch.Missing > 0 {
+				r.Failures = append(r.Failures, fmt.Sprintf("%d of the %d messages the clients sent never reached the servers (verify: missing; %d arrived after the window's end)",
+					ch.Missing, ch.Sent, ch.ArrivedAfterWindow))
+			}
+		}
+		if st.drain != nil && j < len(st.drain) {
+			d := st.drain[j]
+			r.Drain = &Drain{WaitNs: int64(st.drainWait), Completed: d.Completed, Failed: d.Failed, Unfinished: d.Unfinished}
+		}
+		r.Failures = append(r.Failures, drainFailures...)
 		if c.Opt.Rate > 0 && j == 0 && meanClientWin > 0 {
 			target := c.Opt.Rate * float64(r.ClientWorkers)
 			r.Rate = &RateInfo{Target: target, Achieved: attempted, ShortfallPct: 100 * (target - attempted) / target}
@@ -683,6 +848,30 @@ func (c *Controller) results(suite competitors.Suite, b competitors.Benchmark, r
 		out = append(out, r)
 	}
 	return out
+}
+
+// drainFailure returns a failure when the operations of a part in flight at
+// the window's end show the target was lost: some were still running after
+// the drain's wait, or every one of them failed. In a healthy run they all
+// end, and nearly all succeed. part names the part of a Mixed benchmark.
+func drainFailure(d DrainPart, wait time.Duration, part string) []string {
+	prefix := ""
+	if part != "" {
+		prefix = part + ": "
+	}
+	switch {
+	case d.Unfinished > 0:
+		return []string{fmt.Sprintf("%s%d operations were still running %s after the window's end (cancelled): the server or the network stopped answering",
+			prefix, d.Unfinished, shortDuration(wait))}
+	case d.Completed == 0 && d.Failed > 0:
+		first := ""
+		if len(d.ErrorLogs) > 0 {
+			first = " (" + d.ErrorLogs[0].Message + ")"
+		}
+		return []string{fmt.Sprintf("%severy operation in flight at the window's end failed (%d)%s: the server or the network was lost",
+			prefix, d.Failed, first)}
+	}
+	return nil
 }
 
 // otherCount returns the operations (successful or failed) of the other

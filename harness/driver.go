@@ -43,9 +43,14 @@ type Driver struct {
 	wg      sync.WaitGroup
 	slots   []slot
 	running atomic.Int64 // goroutines still inside their loop
-	halted  atomic.Bool  // set by Stop; cheaper to poll than ctx.Err()
+	halted  atomic.Bool  // set by Drain/Stop; cheaper to poll than ctx.Err()
 	next    atomic.Int64 // constant rate: next ticket
 	startNs int64        // constant rate: intended time of ticket 0
+
+	draining   chan struct{} // closed by Drain: wakes goroutines waiting for a ticket
+	stopOnce   sync.Once
+	unfinished int // set once by Drain
+	abandoned  int // set once by Drain
 }
 
 // slot is the watchdog's view of one driver goroutine.
@@ -64,7 +69,7 @@ func StartDriver(parent context.Context, op competitors.Op, rec *Recorder, cfg D
 		cfg.OpTimeout = time.Duration(HistHighestNs)
 	}
 	ctx, cancel := context.WithCancel(parent)
-	d := &Driver{cfg: cfg, op: op, rec: rec, cancel: cancel, slots: make([]slot, cfg.Concurrency)}
+	d := &Driver{cfg: cfg, op: op, rec: rec, cancel: cancel, slots: make([]slot, cfg.Concurrency), draining: make(chan struct{})}
 	d.startNs = nowNs()
 	d.running.Store(int64(cfg.Concurrency))
 	for i := 0; i < cfg.Concurrency; i++ {
@@ -112,6 +117,9 @@ func (d *Driver) loop(run context.Context, i int) {
 				case <-run.Done():
 					timer.Stop()
 					return
+				case <-d.draining:
+					timer.Stop()
+					return
 				case <-timer.C:
 				}
 			}
@@ -123,11 +131,15 @@ func (d *Driver) loop(run context.Context, i int) {
 		err := d.op(opCtx)
 		end = nowNs()
 		sl.startedNs.Store(0)
-		if d.halted.Load() {
-			// The run ended while this operation was in flight: it belongs to
-			// no window.
+		halted := d.halted.Load()
+		if halted && run.Err() != nil {
+			// Cancelled by Stop (or Drain past its wait): counted as
+			// unfinished or abandoned, not as a result.
 			return
 		}
+		// An operation that ends after Drain began belongs to no window: it
+		// lands in the recorder's interval after the window's end, which
+		// the worker reports as the drain's figures.
 		timedOut := sl.timedOut.Load()
 		if timedOut {
 			if err == nil {
@@ -141,6 +153,9 @@ func (d *Driver) loop(run context.Context, i int) {
 			d.rec.NoteError(err)
 		} else {
 			sh.Record(end - start)
+		}
+		if halted {
+			return
 		}
 		if timedOut || (err != nil && opCtx.Err() != nil) {
 			// The watchdog cancelled this operation: start a fresh context.
@@ -185,16 +200,54 @@ func (d *Driver) watchdog(ctx context.Context) {
 // Stop cancels the load and waits up to grace for the goroutines to return.
 // It returns how many operations were still running after grace (abandoned:
 // an adapter ignored its context); their goroutines are left behind, which is
-// harmless because a worker process exits right after.
+// harmless because a worker process exits right after. After Drain, Stop
+// returns Drain's abandoned count at once.
 func (d *Driver) Stop(grace time.Duration) (abandoned int) {
-	d.halted.Store(true)
-	d.cancel()
-	done := make(chan struct{})
-	go func() { d.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return 0
-	case <-time.After(grace):
-		return int(d.running.Load())
-	}
+	_, abandoned = d.Drain(0, grace)
+	return abandoned
+}
+
+// Drain ends the load at the window's end: no operation starts any more,
+// and the ones in flight get up to wait to end by themselves (successes and
+// failures land in the recorder's current interval; the watchdog still
+// cancels those past OpTimeout). Operations still running after wait are
+// unfinished: they are cancelled, and those still running grace later are
+// abandoned. Only the first call of Drain or Stop acts; later calls return
+// its figures.
+func (d *Driver) Drain(wait, grace time.Duration) (unfinished, abandoned int) {
+	d.stopOnce.Do(func() {
+		d.halted.Store(true)
+		close(d.draining)
+		done := make(chan struct{})
+		go func() { d.wg.Wait(); close(done) }()
+		finished := false
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-done:
+				finished = true
+			case <-t.C:
+			}
+			t.Stop()
+		}
+		if !finished && wait > 0 {
+			for i := range d.slots {
+				if d.slots[i].startedNs.Load() != 0 {
+					d.unfinished++
+				}
+			}
+		}
+		d.cancel()
+		if finished {
+			return
+		}
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+			d.abandoned = int(d.running.Load())
+		}
+	})
+	return d.unfinished, d.abandoned
 }

@@ -112,3 +112,61 @@ func TestDriverConstantRate(t *testing.T) {
 		t.Fatalf("%d operations in %v at 200/s: ahead of the schedule (limit %.0f)", n, elapsed, limit)
 	}
 }
+
+// TestDriverDrain: at the window's end the operations in flight end by
+// themselves and are recorded (the interval after the window); those still
+// running after the wait are unfinished, cancelled and not recorded; a
+// constant-rate driver waiting for its next ticket stops at once.
+func TestDriverDrain(t *testing.T) {
+	t.Run("in flight ops end", func(t *testing.T) {
+		release := make(chan struct{})
+		var started atomic.Int64
+		op := func(ctx context.Context) error {
+			started.Add(1)
+			<-release
+			return nil
+		}
+		r := NewRecorder(1)
+		d := StartDriver(context.Background(), op, r, DriverConfig{Concurrency: 3})
+		for deadline := time.Now().Add(10 * time.Second); started.Load() < 3 && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		r.Swap() // the window's end
+		time.AfterFunc(50*time.Millisecond, func() { close(release) })
+		u, a := d.Drain(time.Minute, time.Second)
+		iv := r.Swap()
+		if u != 0 || a != 0 || iv.Count != 3 || iv.Errors != 0 || started.Load() != 3 {
+			t.Fatalf("unfinished %d abandoned %d, drained count %d errors %d, started %d", u, a, iv.Count, iv.Errors, started.Load())
+		}
+	})
+	t.Run("stuck ops are unfinished", func(t *testing.T) {
+		var started atomic.Int64
+		op := func(ctx context.Context) error { started.Add(1); <-ctx.Done(); return ctx.Err() }
+		r := NewRecorder(1)
+		d := StartDriver(context.Background(), op, r, DriverConfig{Concurrency: 4})
+		for deadline := time.Now().Add(10 * time.Second); started.Load() < 4 && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		r.Swap()
+		u, a := d.Drain(100*time.Millisecond, 5*time.Second)
+		iv := r.Swap()
+		if u != 4 || a != 0 || iv.Count != 0 || iv.Errors != 0 {
+			t.Fatalf("unfinished %d abandoned %d, drained count %d errors %d", u, a, iv.Count, iv.Errors)
+		}
+		if ab := d.Stop(time.Second); ab != 0 {
+			t.Fatalf("Stop after Drain: abandoned %d", ab)
+		}
+	})
+	t.Run("constant rate", func(t *testing.T) {
+		op := func(ctx context.Context) error { return nil }
+		d := StartDriver(context.Background(), op, NewRecorder(1), DriverConfig{Concurrency: 2, Rate: 0.01})
+		time.Sleep(20 * time.Millisecond)
+		start := time.Now()
+		if u, a := d.Drain(time.Minute, time.Second); u != 0 || a != 0 {
+			t.Fatalf("unfinished %d abandoned %d", u, a)
+		}
+		if el := time.Since(start); el > 30*time.Second {
+			t.Fatalf("Drain waited %v for tickets that were not due", el)
+		}
+	})
+}

@@ -122,6 +122,7 @@ func mergeRows(names []string, rows []Result) (Result, error) {
 	m.Latency = Latency{}
 	m.CPU = CPUResult{}
 	m.Delivered = nil
+	m.Drain = nil
 	merged := NewHistogram()
 	var sum float64
 	minNs, maxNs := int64(-1), int64(0)
@@ -140,6 +141,15 @@ func mergeRows(names []string, rows []Result) (Result, error) {
 		m.Errors += r.Errors
 		m.QPS += r.QPS
 		m.Abandoned += r.Abandoned
+		if r.Drain != nil {
+			// Each host drained its own clients: the figures add up.
+			if m.Drain == nil {
+				m.Drain = &Drain{WaitNs: r.Drain.WaitNs}
+			}
+			m.Drain.Completed += r.Drain.Completed
+			m.Drain.Failed += r.Drain.Failed
+			m.Drain.Unfinished += r.Drain.Unfinished
+		}
 		if r.Count > 0 {
 			sum += float64(r.Latency.MeanNs) * float64(r.Count)
 			if minNs < 0 || r.Latency.MinNs < minNs {

@@ -12,9 +12,11 @@ import (
 // adapter's prints) is moved to stderr so it cannot corrupt the channel.
 //
 // Server worker: serve -> (mark)* -> stop.
-// Client worker: prepare -> start -> (mark)* -> stop. Each mark closes the
-// current interval and opens the next: the first mark opens the measured
-// window (closing warm-up), the second closes it.
+// Client worker: prepare -> start -> (mark)* -> [drain] -> stop. Each mark
+// closes the current interval and opens the next: the first mark opens the
+// measured window (closing warm-up), the second closes it. drain ends the
+// load: the operations in flight get a bounded time to end by themselves,
+// and the reply gives what became of them (the interval after the window).
 
 // Request operations.
 const (
@@ -23,6 +25,7 @@ const (
 	opStart   = "start"
 	opMark    = "mark"
 	opStop    = "stop"
+	opDrain   = "drain"
 )
 
 // request is one controller -> worker message.
@@ -30,6 +33,8 @@ type request struct {
 	Op     string        `json:"op"`
 	Server *ServerParams `json:"server,omitempty"`
 	Client *ClientParams `json:"client,omitempty"`
+	// Wait is how long drain lets operations in flight end by themselves.
+	Wait time.Duration `json:"wait_ns,omitempty"`
 }
 
 // ServerParams start a server worker.
@@ -68,6 +73,7 @@ type reply struct {
 	Mark  *MarkReply  `json:"mark,omitempty"`
 	Stop  *StopReply  `json:"stop,omitempty"`
 	Parts []PartReady `json:"parts,omitempty"`
+	Drain []DrainPart `json:"drain,omitempty"`
 }
 
 // hello is the first line a worker writes, before any request.
@@ -112,6 +118,18 @@ type PartStats struct {
 	MaxNs     int64         `json:"max_ns"`
 	Histogram string        `json:"histogram"`
 	ErrorLogs []ErrorSample `json:"error_samples,omitempty"`
+}
+
+// DrainPart is what became of one part's operations after the window's
+// end: those in flight then, and any that started just after it.
+type DrainPart struct {
+	// Completed and Failed ended by themselves within the drain's wait.
+	Completed int64 `json:"completed"`
+	Failed    int64 `json:"failed"`
+	// Unfinished were still running when the wait was over: cancelled (the
+	// stop reply counts those that did not return even then as abandoned).
+	Unfinished int64         `json:"unfinished"`
+	ErrorLogs  []ErrorSample `json:"error_samples,omitempty"`
 }
 
 // StopReply reports how a worker ended.

@@ -103,17 +103,55 @@ type Result struct {
 	Warnings []string `json:"warnings,omitempty"`
 	// Abandoned counts operations that did not return within the stop grace.
 	Abandoned int `json:"abandoned,omitempty"`
+	// Drain is what became of the operations in flight at the window's end
+	// (nil when a client worker did not report it).
+	Drain *Drain `json:"drain,omitempty"`
 
 	Workers []WorkerFigures `json:"workers"`
 }
 
 // Delivered is what the servers received in the window.
 type Delivered struct {
-	Messages       uint64  `json:"messages"`
-	Bytes          uint64  `json:"bytes"`
+	Messages uint64 `json:"messages"`
+	Bytes    uint64 `json:"bytes"`
+	// VerifyErrors counts payloads that failed verification in the window
+	// and, with a message check, the missing messages.
 	VerifyErrors   uint64  `json:"verify_errors"`
 	PerSecond      float64 `json:"per_second"`
 	BytesPerSecond float64 `json:"bytes_per_second"`
+	// Check compares, with --verify, what the clients sent with what the
+	// servers received over the whole run (nil when not checked).
+	Check *MessageCheck `json:"message_check,omitempty"`
+}
+
+// MessageCheck is --verify's count of whole messages: every message a
+// client sent successfully (warm-up, window and drain) against every message
+// the servers received by the end of the drain. Local runs of one-way
+// scenarios that carry a payload or expect no response (not Heartbeat, not
+// Mixed).
+type MessageCheck struct {
+	// Sent counts the clients' successful sends over the whole run.
+	Sent uint64 `json:"sent"`
+	// Received counts what the servers received by the drain's end.
+	Received uint64 `json:"received"`
+	// ArrivedAfterWindow counts messages received after the window's end:
+	// in flight then, not lost.
+	ArrivedAfterWindow uint64 `json:"arrived_after_window"`
+	// Missing counts messages sent and never received (Sent - Received
+	// when positive): verify errors.
+	Missing uint64 `json:"missing"`
+}
+
+// Drain is what became of one part's operations in flight at the window's
+// end (and of any started just after it), after a bounded wait.
+type Drain struct {
+	// WaitNs is how long they could take: min(--op-timeout, 10 s).
+	WaitNs int64 `json:"wait_ns"`
+	// Completed and Failed ended by themselves within the wait.
+	Completed int64 `json:"completed"`
+	Failed    int64 `json:"failed"`
+	// Unfinished were still running after the wait (then cancelled).
+	Unfinished int64 `json:"unfinished"`
 }
 
 // Latency figures in nanoseconds. Min, Mean and Max are exact; percentiles

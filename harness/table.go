@@ -195,8 +195,14 @@ func WriteSuiteTable(w io.Writer, suite string, results []Result, o TableOptions
 		if r.Abandoned > 0 {
 			notes = append(notes, fmt.Sprintf("  %s: %d operations did not return after the run ended", RowName(r), r.Abandoned))
 		}
-		if r.Delivered != nil && r.Delivered.VerifyErrors > 0 {
-			notes = append(notes, fmt.Sprintf("  %s: %d payloads failed verification", RowName(r), r.Delivered.VerifyErrors))
+		if d := r.Delivered; d != nil {
+			bad := d.VerifyErrors
+			if d.Check != nil {
+				bad -= min(bad, d.Check.Missing) // the failure line names the missing ones
+			}
+			if bad > 0 {
+				notes = append(notes, fmt.Sprintf("  %s: %d payloads failed verification", RowName(r), bad))
+			}
 		}
 	}
 	t.Render()

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/sockety-harness/sockety-harness/competitors"
@@ -31,6 +32,8 @@ const (
 	prepareTimeout = 30 * time.Second
 	stopGrace      = 2 * time.Second
 	closeTimeout   = 3 * time.Second
+	// maxDrainWait bounds the wait of a drain request, whatever it asks.
+	maxDrainWait = time.Minute
 )
 
 // IsWorker reports whether this process was started as a worker.
@@ -133,6 +136,11 @@ func (w *worker) handle(req request) (reply, bool) {
 		}
 		w.start()
 		return reply{}, false
+	case req.Op == opDrain && w.role == RoleClient:
+		if w.drivers == nil {
+			return fail(fmt.Errorf("drain before start"))
+		}
+		return reply{Drain: w.drain(req.Wait)}, false
 	case req.Op == opMark:
 		return reply{Mark: w.mark()}, false
 	case req.Op == opStop:
@@ -271,6 +279,28 @@ func (w *worker) mark() *MarkReply {
 		m.Parts = append(m.Parts, ps)
 	}
 	return m
+}
+
+// drain ends the load of every part at once (drivers.Drain) and returns
+// each part's figures after the window: the recorders' current interval.
+func (w *worker) drain(wait time.Duration) []DrainPart {
+	wait = min(max(wait, 0), maxDrainWait)
+	out := make([]DrainPart, len(w.drivers))
+	var wg sync.WaitGroup
+	for i, d := range w.drivers {
+		wg.Add(1)
+		go func(i int, d *Driver) {
+			defer wg.Done()
+			u, _ := d.Drain(wait, stopGrace)
+			out[i].Unfinished = int64(u)
+		}(i, d)
+	}
+	wg.Wait()
+	for i, r := range w.recs {
+		iv := r.Swap()
+		out[i].Completed, out[i].Failed, out[i].ErrorLogs = iv.Count, iv.Errors, iv.ErrorLogs
+	}
+	return out
 }
 
 func (w *worker) stop() *StopReply {

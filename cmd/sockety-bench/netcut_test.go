@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// childWorkers returns the PIDs of live worker processes among the children
+// of pid (the workers of a client process the test started): read from
+// /proc (parent PID and environment).
+func childWorkers(pid int) []int {
+	entries, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var out []int
+	for _, e := range entries {
+		stat, err := os.ReadFile(e)
+		if err != nil {
+			continue
+		}
+		s := string(stat)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) < 2 || f[1] != strconv.Itoa(pid) || f[0] == "Z" {
+			continue
+		}
+		env, err := os.ReadFile(filepath.Join(filepath.Dir(e), "environ"))
+		if err == nil && bytes.Contains(env, []byte("\x00SOCKETY_BENCH_WORKER=")) {
+			if p, err := strconv.Atoi(filepath.Base(filepath.Dir(e))); err == nil {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// TestNetworkCut runs a remote client in one network namespace against a
+// server-only process in another and sets the server's end of the veth
+// pair down in the middle of the measured window: packets then vanish with
+// neither RST nor FIN. The run must end within a bounded time with the
+// failed operations counted, exit status 1, no client worker process (or
+// process group) left, no file left in its TMPDIR, and the namespaces
+// deleted. Two cases: request/response with a short --op-timeout (the
+// operations time out inside the window: errors), and one-way 1 MiB data
+// with the default --op-timeout (60 s: the operations hang past the window;
+// the drain after it counts them as unfinished).
+func TestNetworkCut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	for _, tc := range []struct {
+		name, filter string
+		extra        []string
+		windowErrors bool // operations time out inside the window
+	}{
+		{"short response", "sockety short", []string{"--op-timeout", "2s"}, true},
+		{"1mb data", "sockety 1mb data memory", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			testNetworkCut(t, tc.filter, tc.extra, tc.windowErrors)
+		})
+	}
+}
+
+func testNetworkCut(t *testing.T, filter string, extra []string, windowErrors bool) {
+	n := newNetnsPair(t)
+	// Fixed ports are fine: the namespaces are new and empty.
+	srv := startServerOnly(t, []string{n.ipPath, "netns", "exec", n.nsS}, "-p", "41455", "-f", "sockety", "-e", "tls")
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	jsonPath := filepath.Join(dir, "cut.json")
+	args := append([]string{"-r", netnsServerIP, "-p", "41455", "-f", filter, "-e", "tls", "-w", "200ms", "-t", "8s",
+		"-c", "1", "-cc", "8", "-cn", "2", "--token", srv.token, "--json", jsonPath}, extra...)
+	js, _ := json.Marshal(args)
+	cmd := exec.Command(n.ipPath, "netns", "exec", n.nsC, exe)
+	cmd.Env = append(os.Environ(), runEnv+"="+string(js), "TMPDIR="+tmp)
+	var out bytes.Buffer
+	errOut := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = &out, errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+		done <- nil
+	})
+	// ip netns exec execs the binary: cmd.Process is the client process,
+	// and its worker children are recorded while it runs.
+	seen := map[int]bool{}
+	note := func() {
+		for _, p := range childWorkers(cmd.Process.Pid) {
+			seen[p] = true
+		}
+	}
+	for deadline := time.Now().Add(2 * time.Minute); !strings.Contains(errOut.String(), "Running for"); {
+		note()
+		if time.Now().After(deadline) {
+			t.Fatalf("the window never started\n%s", errOut.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	note()
+	time.Sleep(2 * time.Second) // inside the 8 s window
+	note()
+	cut := time.Now()
+	if err := n.ip("-n", n.nsS, "link", "set", n.vS, "down"); err != nil {
+		t.Fatal(err)
+	}
+	// The end is bounded by the rest of the window (6 s), the control
+	// channel's mark (10 s), the drain (10 s) and the stop (20 s); the
+	// bound is generous for a loaded machine.
+	const bound = 3 * time.Minute
+	var exitErr error
+	select {
+	case exitErr = <-done:
+		done <- exitErr // for Cleanup
+	case <-time.After(bound):
+		t.Fatalf("run still going %v after the cut\n%s\n%s", bound, out.String(), errOut.String())
+	}
+	t.Logf("ended %v after the cut: %v\nstdout:\n%s", time.Since(cut).Round(time.Millisecond), exitErr, out.String())
+	var ee *exec.ExitError
+	if !errors.As(exitErr, &ee) || ee.ExitCode() != 1 {
+		t.Errorf("exit %v, want status 1\n%s", exitErr, errOut.String())
+	}
+	if len(seen) == 0 {
+		t.Error("no client worker seen")
+	}
+	for p := range seen {
+		// Workers lead their own process group: none of it may be left.
+		if err := syscall.Kill(-p, 0); !errors.Is(err, syscall.ESRCH) {
+			t.Errorf("client worker process group %d still exists (%v)", p, err)
+		}
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("files left behind in TMPDIR: %v", left)
+	}
+	rep := readJSONReport(t, jsonPath)
+	if len(rep.Results) != 1 {
+		t.Fatalf("%d rows, want 1", len(rep.Results))
+	}
+	r := rep.Results[0]
+	if r.Drain == nil {
+		t.Fatal("no drain figures")
+	}
+	lost := r.Drain.Failed + r.Drain.Unfinished
+	if r.Count == 0 || lost == 0 || r.Drain.Completed != 0 || len(r.Failures) == 0 {
+		t.Errorf("count %d errors %d drain %+v failures %v", r.Count, r.Errors, *r.Drain, r.Failures)
+	}
+	if !strings.Contains(out.String(), "window's end") {
+		t.Errorf("the table does not say what happened at the window's end:\n%s", out.String())
+	}
+	if windowErrors && (r.Errors == 0 || !strings.Contains(out.String(), "Failed ")) {
+		t.Errorf("errors %d (samples %v): operations timed out inside the window but are not counted", r.Errors, r.ErrorSamples)
+	}
+	srv.stop(t)
+}
