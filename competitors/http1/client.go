@@ -1,7 +1,6 @@
 package http1
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -9,13 +8,11 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 	"sync/atomic"
 
 	"github.com/sockety-harness/sockety-harness/competitors"
 	"github.com/sockety-harness/sockety-harness/competitors/tlsutil"
-	"github.com/sockety-harness/sockety-harness/scenarios"
 )
 
 // bufSize is the transport's read and write buffer. net/http's default is
@@ -115,27 +112,6 @@ func (c *client) Close() error {
 // ErrStatus reports an unexpected HTTP status.
 var ErrStatus = errors.New("unexpected HTTP status")
 
-// do sends one request and reads the whole response body into into (when
-// not nil, up to its capacity) or discards it. It returns the body length.
-func (c *client) do(ctx context.Context, method, path string, body io.Reader, size int64, into []byte) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
-	if err != nil {
-		return 0, fmt.Errorf("http1: request: %w", err)
-	}
-	if body != nil {
-		req.ContentLength = size
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("http1: %s %s: %w", method, path, err)
-	}
-	n, err := ReadResponse(resp, method, path, into)
-	if err != nil {
-		return n, fmt.Errorf("http1: %w", err)
-	}
-	return n, nil
-}
-
 // ReadResponse reads a whole response body into into (when not nil, up to its
 // capacity; the rest is counted and discarded) or discards it, closes it and
 // returns the body length. A status other than 200 is an ErrStatus. HTTP/1
@@ -168,71 +144,18 @@ func ReadResponse(resp *http.Response, method, path string, into []byte) (int, e
 	return n, nil
 }
 
+// Prepare returns the operation of b's scenario. Every HTTP/1 operation
+// waits for its response (see the package documentation). Requests go
+// straight to the transport: the benchmark needs none of what http.Client
+// adds (redirects, cookies, timeouts are the harness's context).
 func (c *client) Prepare(_ context.Context, b competitors.Benchmark) (competitors.Op, error) {
-	sc := b.Scenario
-	switch sc.Kind {
-	case scenarios.FastReply:
-		return func(ctx context.Context) error {
-			_, err := c.do(ctx, http.MethodGet, PathFast, nil, 0, nil)
-			return err
-		}, nil
-	case scenarios.Regular:
-		pool := sync.Pool{New: func() any { b := make([]byte, 0, 16); return &b }}
-		return func(ctx context.Context) error {
-			bp := pool.Get().(*[]byte)
-			defer pool.Put(bp)
-			n, err := c.do(ctx, http.MethodGet, PathPing, nil, 0, *bp)
-			if err != nil {
-				return err
-			}
-			if n > cap(*bp) {
-				return fmt.Errorf("http1: regular response of %d bytes", n)
-			}
-			if c.cfg.Verify {
-				return CheckPong((*bp)[:n])
-			}
-			return nil
-		}, nil
-	case scenarios.Data, scenarios.File:
-		size := int64(sc.Size)
-		if sc.Source == scenarios.FS {
-			path, err := c.cfg.Payloads.Path(sc.Size)
-			if err != nil {
-				return nil, fmt.Errorf("http1: %w", err)
-			}
-			return func(ctx context.Context) error {
-				f, err := os.Open(path)
-				if err != nil {
-					return fmt.Errorf("http1: open payload: %w", err)
-				}
-				// The transport closes the body (the file) once sent.
-				_, err = c.do(ctx, http.MethodPost, PathData, f, size, nil)
-				return err
-			}, nil
-		}
-		payload := c.cfg.Payloads.Bytes(sc.Size)
-		return func(ctx context.Context) error {
-			_, err := c.do(ctx, http.MethodPost, PathData, bytes.NewReader(payload), size, nil)
-			return err
-		}, nil
-	case scenarios.StreamEcho:
-		payload := c.cfg.Payloads.Bytes(sc.Size)
-		pool := sync.Pool{New: func() any { b := make([]byte, 0, len(payload)); return &b }}
-		return func(ctx context.Context) error {
-			bp := pool.Get().(*[]byte)
-			defer pool.Put(bp)
-			n, err := c.do(ctx, http.MethodPost, PathEcho, bytes.NewReader(payload), int64(len(payload)), *bp)
-			if err != nil {
-				return err
-			}
-			if n != len(payload) {
-				return fmt.Errorf("http1: echo of %d bytes, sent %d", n, len(payload))
-			}
-			if c.cfg.Verify && !bytes.Equal((*bp)[:n], payload) {
-				return errors.New("http1: echo differs from what was sent")
-			}
-			return nil
-		}, nil
+	r := &Requests{Prefix: "http1", Base: c.base, Config: c.cfg, RoundTrip: c.tr.RoundTrip}
+	op, ok, err := r.Prepare(b.Scenario)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("http1: scenario %q is not supported", sc.ID)
+	if !ok {
+		return nil, fmt.Errorf("http1: scenario %q is not supported", b.Scenario.ID)
+	}
+	return op, nil
 }

@@ -18,35 +18,23 @@
 package http1
 
 import (
-	"slices"
-
 	"context"
 
 	"github.com/sockety-harness/sockety-harness/competitors"
+	"github.com/sockety-harness/sockety-harness/competitors/internal/pair"
 	"github.com/sockety-harness/sockety-harness/scenarios"
 )
 
 // Suite is HTTP/1 (TLS false) or HTTPS/1 (TLS true).
-type Suite struct{ TLS bool }
+type Suite = pair.Suite[protocol]
 
-func init() {
-	competitors.Register(Suite{})
-	competitors.Register(Suite{TLS: true})
-}
+func init() { pair.Register[protocol]() }
 
-// Name returns "HTTP/1" or "HTTPS/1".
-func (s Suite) Name() string {
-	if s.TLS {
-		return "HTTPS/1"
-	}
-	return "HTTP/1"
-}
+// protocol is the implementation both suites share.
+type protocol struct{}
 
-// UsesTLS says whether the harness must pass a certificate.
-func (s Suite) UsesTLS() bool { return s.TLS }
-
-// SharedPort is true: any server process may take any connection.
-func (Suite) SharedPort() bool { return true }
+// Names returns "HTTP/1" and "HTTPS/1".
+func (protocol) Names() (plain, secure string) { return "HTTP/1", "HTTPS/1" }
 
 // rows are the benchmarks with the seed's row names where it had them.
 var rows = competitors.Rows(
@@ -59,15 +47,15 @@ var rows = competitors.Rows(
 	competitors.Row{ID: scenarios.IDMixed},
 )
 
-// Benchmarks lists the scenarios HTTP/1 can express.
-func (Suite) Benchmarks() []competitors.Benchmark { return slices.Clone(rows) }
+// Rows lists the scenarios HTTP/1 can express.
+func (protocol) Rows() []competitors.Benchmark { return rows }
 
 // NewServer starts net/http's server.
-func (s Suite) NewServer(ctx context.Context, cfg competitors.ServerConfig) (competitors.Server, error) {
-	return newServer(ctx, cfg, s.TLS)
+func (protocol) NewServer(ctx context.Context, cfg competitors.ServerConfig, useTLS bool) (competitors.Server, error) {
+	return newServer(ctx, cfg, useTLS)
 }
 
 // NewClient opens exactly cfg.Connections keep-alive connections.
-func (s Suite) NewClient(ctx context.Context, cfg competitors.ClientConfig) (competitors.Client, error) {
-	return newClient(ctx, cfg, s.TLS)
+func (protocol) NewClient(ctx context.Context, cfg competitors.ClientConfig, useTLS bool) (competitors.Client, error) {
+	return newClient(ctx, cfg, useTLS)
 }

@@ -1,16 +1,12 @@
 package http2
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptrace"
-	"os"
 	"sync"
 	"sync/atomic"
 
@@ -136,43 +132,17 @@ func (c *client) Close() error {
 // ErrStatus reports an unexpected HTTP status (the same error as HTTP/1).
 var ErrStatus = http1.ErrStatus
 
-func newRequest(ctx context.Context, method, url string, body io.Reader, size int64) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, method, url, body)
-	if err != nil {
-		return nil, fmt.Errorf("http2: request: %w", err)
-	}
-	if body != nil {
-		req.ContentLength = size
-	}
-	return req, nil
-}
-
-// roundTrip sends a request on the next connection and reads the whole
-// response into into (up to its capacity) or discards it.
-func (c *client) roundTrip(ctx context.Context, method, path string, body io.Reader, size int64, into []byte) (int, error) {
+// roundTrip sends a request on the next connection. A failure of an earlier
+// operation's background response is returned first (the body is closed,
+// as a RoundTripper must).
+func (c *client) roundTrip(req *http.Request) (*http.Response, error) {
 	if p := c.bgErr.Swap(nil); p != nil {
-		if body, ok := body.(io.Closer); ok {
-			_ = body.Close()
+		if req.Body != nil {
+			_ = req.Body.Close()
 		}
-		return 0, *p
+		return nil, *p
 	}
-	req, err := newRequest(ctx, method, c.base+path, body, size)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := c.pick().RoundTrip(req)
-	if err != nil {
-		return 0, fmt.Errorf("http2: %s %s: %w", method, path, err)
-	}
-	return readResponse(resp, method, path, into)
-}
-
-func readResponse(resp *http.Response, method, path string, into []byte) (int, error) {
-	n, err := http1.ReadResponse(resp, method, path, into)
-	if err != nil {
-		return n, fmt.Errorf("http2: %w", err)
-	}
-	return n, nil
+	return c.pick().RoundTrip(req)
 }
 
 // send is an operation that does not wait for the response: it returns once
@@ -182,30 +152,29 @@ func readResponse(resp *http.Response, method, path string, into []byte) (int, e
 // the connection, i.e. handed to the kernel. The response is read and
 // checked in the background; a failure there is reported by a later
 // operation. This is the Node.js benchmark's meaning of "no waiting"
-// (resolved on the request stream's 'finish').
-func (c *client) send(ctx context.Context, method, path string, body io.Reader, size int64) error {
+// (resolved on the request stream's 'finish'). req's context must be
+// c.ctx (the response outlives the operation); ctx bounds the wait.
+func (c *client) send(ctx context.Context, req *http.Request) error {
 	if p := c.bgErr.Swap(nil); p != nil {
-		if body, ok := body.(io.Closer); ok {
-			_ = body.Close()
+		if req.Body != nil {
+			_ = req.Body.Close()
 		}
 		return *p
 	}
 	wrote := make(chan error, 2)
 	trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) { wrote <- i.Err }}
-	req, err := newRequest(httptrace.WithClientTrace(c.ctx, trace), method, c.base+path, body, size)
-	if err != nil {
-		return err
-	}
+	req = req.WithContext(httptrace.WithClientTrace(c.ctx, trace))
+	method, path := req.Method, req.URL.Path
 	cc := c.pick()
 	c.bg.Add(1)
 	go func() {
 		defer c.bg.Done()
 		resp, err := cc.RoundTrip(req)
-		if err == nil {
-			_, err = readResponse(resp, method, path, nil)
-		} else {
+		if err != nil {
 			err = fmt.Errorf("http2: %s %s: %w", method, path, err)
 			wrote <- err // the request may have failed before it was written
+		} else if _, err = http1.ReadResponse(resp, method, path, nil); err != nil {
+			err = fmt.Errorf("http2: %w", err)
 		}
 		if err != nil && c.ctx.Err() == nil {
 			c.bgErr.CompareAndSwap(nil, &err)
@@ -222,6 +191,9 @@ func (c *client) send(ctx context.Context, method, path string, body io.Reader, 
 	}
 }
 
+// Prepare returns the operation of b's scenario: Heartbeat and No response
+// here, the others from http1.Requests over this client's connections,
+// with data operations done when written (send).
 func (c *client) Prepare(_ context.Context, b competitors.Benchmark) (competitors.Op, error) {
 	sc := b.Scenario
 	switch sc.Kind {
@@ -234,71 +206,21 @@ func (c *client) Prepare(_ context.Context, b competitors.Benchmark) (competitor
 			}
 			return nil
 		}, nil
-	case scenarios.OneWay:
-		return func(ctx context.Context) error {
-			return c.send(ctx, http.MethodGet, http1.PathFast, nil, 0)
-		}, nil
-	case scenarios.FastReply:
-		// Done on the response HEADERS (:status 200, END_STREAM).
-		return func(ctx context.Context) error {
-			_, err := c.roundTrip(ctx, http.MethodGet, http1.PathFast, nil, 0, nil)
-			return err
-		}, nil
-	case scenarios.Regular:
-		pool := sync.Pool{New: func() any { b := make([]byte, 0, 16); return &b }}
-		return func(ctx context.Context) error {
-			bp := pool.Get().(*[]byte)
-			defer pool.Put(bp)
-			n, err := c.roundTrip(ctx, http.MethodGet, http1.PathPing, nil, 0, *bp)
-			if err != nil {
-				return err
-			}
-			if n > cap(*bp) {
-				return fmt.Errorf("http2: regular response of %d bytes", n)
-			}
-			if c.cfg.Verify {
-				return http1.CheckPong((*bp)[:n])
-			}
-			return nil
-		}, nil
-	case scenarios.Data, scenarios.File:
-		size := int64(sc.Size)
-		if sc.Source == scenarios.FS {
-			path, err := c.cfg.Payloads.Path(sc.Size)
-			if err != nil {
-				return nil, fmt.Errorf("http2: %w", err)
-			}
-			return func(ctx context.Context) error {
-				f, err := os.Open(path)
-				if err != nil {
-					return fmt.Errorf("http2: open payload: %w", err)
-				}
-				// The transport closes the body (the file).
-				return c.send(ctx, http.MethodPost, http1.PathData, f, size)
-			}, nil
-		}
-		payload := c.cfg.Payloads.Bytes(sc.Size)
-		return func(ctx context.Context) error {
-			return c.send(ctx, http.MethodPost, http1.PathData, bytes.NewReader(payload), size)
-		}, nil
-	case scenarios.StreamEcho:
-		payload := c.cfg.Payloads.Bytes(sc.Size)
-		pool := sync.Pool{New: func() any { b := make([]byte, 0, len(payload)); return &b }}
-		return func(ctx context.Context) error {
-			bp := pool.Get().(*[]byte)
-			defer pool.Put(bp)
-			n, err := c.roundTrip(ctx, http.MethodPost, http1.PathEcho, bytes.NewReader(payload), int64(len(payload)), *bp)
-			if err != nil {
-				return err
-			}
-			if n != len(payload) {
-				return fmt.Errorf("http2: echo of %d bytes, sent %d", n, len(payload))
-			}
-			if c.cfg.Verify && !bytes.Equal((*bp)[:n], payload) {
-				return errors.New("http2: echo differs from what was sent")
-			}
-			return nil
-		}, nil
 	}
-	return nil, fmt.Errorf("http2: scenario %q is not supported", sc.ID)
+	r := &http1.Requests{Prefix: "http2", Base: c.base, Config: c.cfg, RoundTrip: c.roundTrip, Send: c.send}
+	if sc.Kind == scenarios.OneWay {
+		t, err := r.Template(http.MethodGet, http1.PathFast)
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context) error { return c.send(ctx, t.Make(ctx, nil, 0)) }, nil
+	}
+	op, ok, err := r.Prepare(sc)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("http2: scenario %q is not supported", sc.ID)
+	}
+	return op, nil
 }

@@ -3,17 +3,16 @@ package http2
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"golang.org/x/net/http2"
 
 	"github.com/sockety-harness/sockety-harness/competitors"
 	"github.com/sockety-harness/sockety-harness/competitors/http1"
+	"github.com/sockety-harness/sockety-harness/competitors/internal/serve"
 	"github.com/sockety-harness/sockety-harness/competitors/tlsutil"
 )
 
@@ -42,15 +41,11 @@ type server struct {
 	handler  http.Handler
 	tls      *tls.Config
 	counters http1.Counters
-
-	mu     sync.Mutex
-	conns  map[net.Conn]struct{}
-	closed bool
-	wg     sync.WaitGroup
+	conns    *serve.Conns
 }
 
 func newServer(ctx context.Context, cfg competitors.ServerConfig, useTLS bool) (*server, error) {
-	s := &server{conns: map[net.Conn]struct{}{}}
+	s := &server{}
 	if useTLS {
 		tcfg, err := tlsutil.Server(cfg.TLS, http2.NextProtoTLS)
 		if err != nil {
@@ -70,44 +65,17 @@ func newServer(ctx context.Context, cfg competitors.ServerConfig, useTLS bool) (
 		MaxUploadBufferPerConnection: connWindow,
 		MaxUploadBufferPerStream:     streamWindow,
 	}
-	s.wg.Add(1)
-	go s.accept()
+	s.conns = serve.Start(ln, s.serve)
 	return s, nil
 }
 
 func (s *server) Addr() string                         { return s.ln.Addr().String() }
 func (s *server) Counters() competitors.ServerCounters { return s.counters.Snapshot() }
 
-func (s *server) accept() {
-	defer s.wg.Done()
-	for {
-		c, err := s.ln.Accept()
-		if err != nil {
-			return
-		}
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			_ = c.Close()
-			return
-		}
-		s.conns[c] = struct{}{}
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go s.serve(c)
-	}
-}
-
 // serve runs one connection: h2c with prior knowledge (the client starts
-// with the HTTP/2 preface), or TLS with ALPN "h2".
+// with the HTTP/2 preface), or TLS with ALPN "h2". serve.Conns closes c
+// when serve returns.
 func (s *server) serve(c net.Conn) {
-	defer s.wg.Done()
-	defer func() {
-		_ = c.Close()
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-	}()
 	conn := c
 	if s.tls != nil {
 		tc := tls.Server(c, s.tls)
@@ -126,16 +94,9 @@ func (s *server) serve(c net.Conn) {
 // Close closes the listener and every connection and waits for the
 // connection goroutines, then (bounded) for handlers still running.
 func (s *server) Close() error {
-	s.mu.Lock()
-	s.closed = true
-	for c := range s.conns {
-		_ = c.Close()
-	}
-	s.mu.Unlock()
-	err := s.ln.Close()
-	s.wg.Wait()
+	err := s.conns.Close()
 	s.counters.WaitIdle(5 * time.Second)
-	if err != nil && !errors.Is(err, net.ErrClosed) {
+	if err != nil {
 		return fmt.Errorf("http2: close: %w", err)
 	}
 	return nil

@@ -3,7 +3,6 @@ package rawtcp
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sockety-harness/sockety-harness/competitors"
+	"github.com/sockety-harness/sockety-harness/competitors/internal/serve"
 )
 
 // readBuf is the read buffer of a connection (server and client).
@@ -23,12 +23,9 @@ type server struct {
 	cfg competitors.ServerConfig
 	ln  net.Listener
 
-	messages, bytes, verifyErrs atomic.Uint64
+	conns *serve.Conns
 
-	mu     sync.Mutex
-	conns  map[net.Conn]struct{}
-	closed bool
-	wg     sync.WaitGroup
+	messages, bytes, verifyErrs atomic.Uint64
 }
 
 var codeReply = []byte{codeAccept}
@@ -38,9 +35,8 @@ func newServer(ctx context.Context, cfg competitors.ServerConfig) (*server, erro
 	if err != nil {
 		return nil, fmt.Errorf("rawtcp: %w", err)
 	}
-	s := &server{cfg: cfg, ln: ln, conns: map[net.Conn]struct{}{}}
-	s.wg.Add(1)
-	go s.accept()
+	s := &server{cfg: cfg, ln: ln}
+	s.conns = serve.Start(ln, s.serve)
 	return s, nil
 }
 
@@ -53,52 +49,21 @@ func (s *server) Counters() competitors.ServerCounters {
 }
 
 func (s *server) Close() error {
-	s.mu.Lock()
-	s.closed = true
-	for c := range s.conns {
-		_ = c.Close()
-	}
-	s.mu.Unlock()
-	err := s.ln.Close()
-	s.wg.Wait()
-	if err != nil && !errors.Is(err, net.ErrClosed) {
+	if err := s.conns.Close(); err != nil {
 		return fmt.Errorf("rawtcp: close: %w", err)
 	}
 	return nil
 }
 
-func (s *server) accept() {
-	defer s.wg.Done()
-	for {
-		c, err := s.ln.Accept()
-		if err != nil {
-			return
-		}
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			_ = c.Close()
-			return
-		}
-		s.conns[c] = struct{}{}
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go s.serve(c)
-	}
-}
-
 // echoPool recycles echo buffers between the read loop and the write loop.
 var echoPool sync.Pool
 
+// serve runs one connection (serve.Conns closes it when serve returns).
 func (s *server) serve(c net.Conn) {
-	defer s.wg.Done()
 	w := newWriter(c)
 	defer func() {
 		_ = c.Close()
 		w.close(errClosed)
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
 	}()
 	r := bufio.NewReaderSize(c, readBuf)
 	for {
