@@ -427,7 +427,7 @@ func (c *Controller) measure(ctx context.Context, label string, st *benchState) 
 		c.status(label, "Warming...")
 		wait(c.Opt.Warming, nil)
 	}
-	st.markA = c.markAll(ctx, st)
+	st.markA = c.markAll(ctx, st, false)
 	if c.Status.Live() {
 		running := func(el time.Duration) {
 			c.status(label, fmt.Sprintf("Running %.1fs/%s", el.Seconds(), shortDuration(c.Opt.Duration)))
@@ -438,11 +438,12 @@ func (c *Controller) measure(ctx context.Context, label string, st *benchState) 
 		c.status(label, fmt.Sprintf("Running for %s...", shortDuration(c.Opt.Duration)))
 		wait(c.Opt.Duration, nil)
 	}
-	st.markB = c.markAll(ctx, st)
+	st.markB = c.markAll(ctx, st, true)
 }
 
-// markAll sends mark to every live worker at once.
-func (c *Controller) markAll(ctx context.Context, st *benchState) map[endpoint]*MarkReply {
+// markAll sends mark to every live worker at once; last marks the window's
+// end (clients start no operation after it).
+func (c *Controller) markAll(ctx context.Context, st *benchState, last bool) map[endpoint]*MarkReply {
 	out := map[endpoint]*MarkReply{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -454,7 +455,7 @@ func (c *Controller) markAll(ctx context.Context, st *benchState) map[endpoint]*
 		go func(p endpoint) {
 			defer wg.Done()
 			t0 := time.Now()
-			r, err := p.Call(ctx, request{Op: opMark}, markTimeout)
+			r, err := p.Call(ctx, request{Op: opMark, Last: last}, markTimeout)
 			if debugMarks {
 				fmt.Fprintf(os.Stderr, "controller: mark %s took %v\n", p.Name(), time.Since(t0))
 			}
@@ -489,8 +490,8 @@ var (
 	// checkQuiet and checkMax bound --verify's wait for messages in
 	// flight: it ends when every sent message has arrived, when the
 	// servers' count has not moved for checkQuiet, or after checkMax.
-	checkQuiet = 3 * time.Second
-	checkMax   = 15 * time.Second
+	checkQuiet = 5 * time.Second
+	checkMax   = 30 * time.Second
 	checkPoll  = 50 * time.Millisecond
 )
 

@@ -8,13 +8,19 @@
 // each worker over its stdin/stdout, one JSON object per line (protocol.go):
 //
 //	server: serve -> mark, mark -> stop
-//	client: prepare -> start -> mark, mark -> stop
+//	client: prepare -> start -> mark, mark -> drain -> stop
 //
 // A mark closes the current interval and opens the next; the controller sends
 // it to every worker at once at the window's start and end. Each worker answers
 // with its own monotonic time and CPU times (gopsutil) at that edge; servers add
 // their cumulative counters, clients their figures and HDR histogram (V2
-// compressed, base64) for the interval just closed. Workers live in their own
+// compressed, base64) for the interval just closed. The mark at the window's
+// end halts the clients' load; drain then lets the operations in flight end
+// by themselves for min(OpTimeout, 10 s) and reports what became of them
+// (Result.Drain): some still running, or all failing, means the target was
+// lost, a failure. With Verify, local one-way rows then wait (bounded) until
+// the servers have counted every message the clients sent; the rest are
+// missing (MessageCheck), verify errors. Workers live in their own
 // process group with Pdeathsig (Linux), ignore SIGINT and exit when stdin
 // closes, so none survives the controller, Ctrl-C included.
 //

@@ -47,7 +47,8 @@ type Driver struct {
 	next    atomic.Int64 // constant rate: next ticket
 	startNs int64        // constant rate: intended time of ticket 0
 
-	draining   chan struct{} // closed by Drain: wakes goroutines waiting for a ticket
+	draining   chan struct{} // closed by Halt: wakes goroutines waiting for a ticket
+	haltOnce   sync.Once
 	stopOnce   sync.Once
 	unfinished int // set once by Drain
 	abandoned  int // set once by Drain
@@ -207,6 +208,15 @@ func (d *Driver) Stop(grace time.Duration) (abandoned int) {
 	return abandoned
 }
 
+// Halt starts no more operations; those in flight go on. Drain and Stop
+// halt too.
+func (d *Driver) Halt() {
+	d.haltOnce.Do(func() {
+		d.halted.Store(true)
+		close(d.draining)
+	})
+}
+
 // Drain ends the load at the window's end: no operation starts any more,
 // and the ones in flight get up to wait to end by themselves (successes and
 // failures land in the recorder's current interval; the watchdog still
@@ -216,8 +226,7 @@ func (d *Driver) Stop(grace time.Duration) (abandoned int) {
 // its figures.
 func (d *Driver) Drain(wait, grace time.Duration) (unfinished, abandoned int) {
 	d.stopOnce.Do(func() {
-		d.halted.Store(true)
-		close(d.draining)
+		d.Halt()
 		done := make(chan struct{})
 		go func() { d.wg.Wait(); close(done) }()
 		finished := false

@@ -35,6 +35,9 @@ type request struct {
 	Client *ClientParams `json:"client,omitempty"`
 	// Wait is how long drain lets operations in flight end by themselves.
 	Wait time.Duration `json:"wait_ns,omitempty"`
+	// Last marks the window's end: a client worker starts no operation
+	// after it (those in flight go on until drain).
+	Last bool `json:"last,omitempty"`
 }
 
 // ServerParams start a server worker.

@@ -142,7 +142,7 @@ func (w *worker) handle(req request) (reply, bool) {
 		}
 		return reply{Drain: w.drain(req.Wait)}, false
 	case req.Op == opMark:
-		return reply{Mark: w.mark()}, false
+		return reply{Mark: w.mark(req.Last)}, false
 	case req.Op == opStop:
 		return reply{Stop: w.stop()}, true
 	}
@@ -246,8 +246,14 @@ func (w *worker) start() {
 	}
 }
 
-func (w *worker) mark() *MarkReply {
+func (w *worker) mark(last bool) *MarkReply {
 	m := &MarkReply{MonoNs: nowNs(), UnixNs: time.Now().UnixNano()}
+	if last {
+		// The window ends here: what is in flight is the drain's.
+		for _, d := range w.drivers {
+			d.Halt()
+		}
+	}
 	if debugMarks {
 		defer func(t0 int64) {
 			fmt.Fprintf(os.Stderr, "mark: handled in %v, read->handle %v\n", time.Duration(nowNs()-t0), time.Duration(t0-w.readNs))
