@@ -536,6 +536,8 @@ func (c *Controller) drainClients(ctx context.Context, st *benchState) {
 			sum[j].Completed += d.Completed
 			sum[j].Failed += d.Failed
 			sum[j].Unfinished += d.Unfinished
+			sum[j].LastOK += d.LastOK
+			sum[j].LastFailed += d.LastFailed
 			sum[j].ErrorLogs = MergeErrorSamples(sum[j].ErrorLogs, d.ErrorLogs)
 		}
 	}
@@ -839,7 +841,8 @@ func (c *Controller) results(suite competitors.Suite, b competitors.Benchmark, r
 		}
 		if st.drain != nil && j < len(st.drain) {
 			d := st.drain[j]
-			r.Drain = &Drain{WaitNs: int64(st.drainWait), Completed: d.Completed, Failed: d.Failed, Unfinished: d.Unfinished}
+			r.Drain = &Drain{WaitNs: int64(st.drainWait), Completed: d.Completed, Failed: d.Failed, Unfinished: d.Unfinished,
+				LastOK: d.LastOK, LastFailed: d.LastFailed}
 		}
 		r.Failures = append(r.Failures, drainFailures...)
 		if c.Opt.Rate > 0 && j == 0 && meanClientWin > 0 {
@@ -851,10 +854,12 @@ func (c *Controller) results(suite competitors.Suite, b competitors.Benchmark, r
 	return out
 }
 
-// drainFailure returns a failure when the operations of a part in flight at
-// the window's end show the target was lost: some were still running after
-// the drain's wait, or every one of them failed. In a healthy run they all
-// end, and nearly all succeed. part names the part of a Mixed benchmark.
+// drainFailure returns a failure when the end of a part's load shows the
+// target was lost: operations in flight at the window's end were still
+// running after the drain's wait, or every client goroutine's last
+// operation failed (the one in flight at the end, else the one before). In
+// a healthy run they all end, and nearly all succeed. part names the part
+// of a Mixed benchmark.
 func drainFailure(d DrainPart, wait time.Duration, part string) []string {
 	prefix := ""
 	if part != "" {
@@ -864,13 +869,13 @@ func drainFailure(d DrainPart, wait time.Duration, part string) []string {
 	case d.Unfinished > 0:
 		return []string{fmt.Sprintf("%s%d operations were still running %s after the window's end (cancelled): the server or the network stopped answering",
 			prefix, d.Unfinished, shortDuration(wait))}
-	case d.Completed == 0 && d.Failed > 0:
+	case d.LastOK == 0 && d.LastFailed > 0:
 		first := ""
 		if len(d.ErrorLogs) > 0 {
 			first = " (" + d.ErrorLogs[0].Message + ")"
 		}
-		return []string{fmt.Sprintf("%severy operation in flight at the window's end failed (%d)%s: the server or the network was lost",
-			prefix, d.Failed, first)}
+		return []string{fmt.Sprintf("%sthe last operation of every client goroutine failed at the window's end (%d)%s: the server or the network was lost",
+			prefix, d.LastFailed, first)}
 	}
 	return nil
 }

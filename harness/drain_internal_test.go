@@ -14,12 +14,13 @@ func TestDrainFailure(t *testing.T) {
 		part string
 		want string // "" = no failure
 	}{
-		{DrainPart{Completed: 8}, "", ""},
-		{DrainPart{}, "", ""}, // nothing was in flight
-		{DrainPart{Completed: 7, Failed: 1}, "", ""},
-		{DrainPart{Failed: 8, ErrorLogs: []ErrorSample{{Message: "connection reset", Count: 8}}}, "", "every operation in flight at the window's end failed (8) (connection reset)"},
-		{DrainPart{Completed: 5, Unfinished: 3}, "", "3 operations were still running 2s after the window's end"},
-		{DrainPart{Failed: 1}, "4MB data (memory)", "4MB data (memory): every operation"},
+		{DrainPart{Completed: 8, LastOK: 8}, "", ""},
+		{DrainPart{}, "", ""}, // nothing ran
+		{DrainPart{Completed: 7, Failed: 1, LastOK: 7, LastFailed: 1}, "", ""},
+		{DrainPart{Failed: 8, LastFailed: 8, ErrorLogs: []ErrorSample{{Message: "connection reset", Count: 8}}}, "", "the last operation of every client goroutine failed at the window's end (8) (connection reset)"},
+		{DrainPart{LastFailed: 2}, "", "every client goroutine failed"}, // nothing in flight: the last ones failed
+		{DrainPart{Completed: 5, Unfinished: 3, LastOK: 5}, "", "3 operations were still running 2s after the window's end"},
+		{DrainPart{Failed: 1, LastFailed: 1}, "4MB data (memory)", "4MB data (memory): the last operation"},
 	} {
 		got := strings.Join(drainFailure(tc.d, 2*time.Second, tc.part), "\n")
 		if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
@@ -35,11 +36,11 @@ func TestMergeDrain(t *testing.T) {
 		r.Drain = d
 		return &Report{SchemaVersion: SchemaVersion, Config: RunConfig{Mode: ModeClosedLoop, Clients: 1}, Results: []Result{r}}
 	}
-	m, err := MergeReports([]string{"a", "b"}, []*Report{rep(&Drain{WaitNs: 5, Completed: 3, Failed: 1}), rep(&Drain{WaitNs: 5, Completed: 2, Unfinished: 4})})
+	m, err := MergeReports([]string{"a", "b"}, []*Report{rep(&Drain{WaitNs: 5, Completed: 3, Failed: 1, LastOK: 3, LastFailed: 1}), rep(&Drain{WaitNs: 5, Completed: 2, Unfinished: 4, LastOK: 2})})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := m.Results[0].Drain; d == nil || *d != (Drain{WaitNs: 5, Completed: 5, Failed: 1, Unfinished: 4}) {
+	if d := m.Results[0].Drain; d == nil || *d != (Drain{WaitNs: 5, Completed: 5, Failed: 1, Unfinished: 4, LastOK: 5, LastFailed: 1}) {
 		t.Fatalf("merged drain %+v", d)
 	}
 }

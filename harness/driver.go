@@ -47,21 +47,39 @@ type Driver struct {
 	next    atomic.Int64 // constant rate: next ticket
 	startNs int64        // constant rate: intended time of ticket 0
 
-	draining   chan struct{} // closed by Halt: wakes goroutines waiting for a ticket
-	haltOnce   sync.Once
-	stopOnce   sync.Once
-	unfinished int // set once by Drain
-	abandoned  int // set once by Drain
+	draining chan struct{} // closed by Halt: wakes goroutines waiting for a ticket
+	haltOnce sync.Once
+	stopOnce sync.Once
+	drained  DrainStats // set once by Drain
+}
+
+// DrainStats is what Drain found at the window's end.
+type DrainStats struct {
+	// Unfinished operations were still running after the wait (cancelled).
+	Unfinished int
+	// Abandoned operations did not return grace after being cancelled.
+	Abandoned int
+	// LastOK and LastFailed count the goroutines whose last operation (the
+	// one in flight at the window's end, else the one before) succeeded or
+	// failed; a goroutine that never ran one counts in neither.
+	LastOK, LastFailed int
 }
 
 // slot is the watchdog's view of one driver goroutine.
 type slot struct {
 	startedNs atomic.Int64 // start of the current operation, 0 when idle
+	last      atomic.Int32 // result of the last operation: lastOK or lastFailed
 	timedOut  atomic.Bool
 	mu        sync.Mutex
 	cancel    context.CancelFunc
 	_         [40]byte
 }
+
+// Values of slot.last.
+const (
+	lastOK     = 1
+	lastFailed = 2
+)
 
 // StartDriver starts the load. Stop ends it.
 func StartDriver(parent context.Context, op competitors.Op, rec *Recorder, cfg DriverConfig) *Driver {
@@ -150,9 +168,11 @@ func (d *Driver) loop(run context.Context, i int) {
 			}
 		}
 		if err != nil {
+			sl.last.Store(lastFailed)
 			sh.Fail()
 			d.rec.NoteError(err)
 		} else {
+			sl.last.Store(lastOK)
 			sh.Record(end - start)
 		}
 		if halted {
@@ -204,8 +224,7 @@ func (d *Driver) watchdog(ctx context.Context) {
 // harmless because a worker process exits right after. After Drain, Stop
 // returns Drain's abandoned count at once.
 func (d *Driver) Stop(grace time.Duration) (abandoned int) {
-	_, abandoned = d.Drain(0, grace)
-	return abandoned
+	return d.Drain(0, grace).Abandoned
 }
 
 // Halt starts no more operations; those in flight go on. Drain and Stop
@@ -224,7 +243,7 @@ func (d *Driver) Halt() {
 // unfinished: they are cancelled, and those still running grace later are
 // abandoned. Only the first call of Drain or Stop acts; later calls return
 // its figures.
-func (d *Driver) Drain(wait, grace time.Duration) (unfinished, abandoned int) {
+func (d *Driver) Drain(wait, grace time.Duration) DrainStats {
 	d.stopOnce.Do(func() {
 		d.Halt()
 		done := make(chan struct{})
@@ -239,10 +258,16 @@ func (d *Driver) Drain(wait, grace time.Duration) (unfinished, abandoned int) {
 			}
 			t.Stop()
 		}
-		if !finished && wait > 0 {
+		if wait > 0 {
 			for i := range d.slots {
-				if d.slots[i].startedNs.Load() != 0 {
-					d.unfinished++
+				sl := &d.slots[i]
+				switch {
+				case !finished && sl.startedNs.Load() != 0:
+					d.drained.Unfinished++
+				case sl.last.Load() == lastOK:
+					d.drained.LastOK++
+				case sl.last.Load() == lastFailed:
+					d.drained.LastFailed++
 				}
 			}
 		}
@@ -255,8 +280,8 @@ func (d *Driver) Drain(wait, grace time.Duration) (unfinished, abandoned int) {
 		select {
 		case <-done:
 		case <-t.C:
-			d.abandoned = int(d.running.Load())
+			d.drained.Abandoned = int(d.running.Load())
 		}
 	})
-	return d.unfinished, d.abandoned
+	return d.drained
 }

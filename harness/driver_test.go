@@ -133,10 +133,10 @@ func TestDriverDrain(t *testing.T) {
 		}
 		r.Swap() // the window's end
 		time.AfterFunc(50*time.Millisecond, func() { close(release) })
-		u, a := d.Drain(time.Minute, time.Second)
+		ds := d.Drain(time.Minute, time.Second)
 		iv := r.Swap()
-		if u != 0 || a != 0 || iv.Count != 3 || iv.Errors != 0 || started.Load() != 3 {
-			t.Fatalf("unfinished %d abandoned %d, drained count %d errors %d, started %d", u, a, iv.Count, iv.Errors, started.Load())
+		if ds != (DrainStats{LastOK: 3}) || iv.Count != 3 || iv.Errors != 0 || started.Load() != 3 {
+			t.Fatalf("drain %+v, drained count %d errors %d, started %d", ds, iv.Count, iv.Errors, started.Load())
 		}
 	})
 	t.Run("stuck ops are unfinished", func(t *testing.T) {
@@ -148,22 +148,36 @@ func TestDriverDrain(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 		r.Swap()
-		u, a := d.Drain(100*time.Millisecond, 5*time.Second)
+		ds := d.Drain(100*time.Millisecond, 5*time.Second)
 		iv := r.Swap()
-		if u != 4 || a != 0 || iv.Count != 0 || iv.Errors != 0 {
-			t.Fatalf("unfinished %d abandoned %d, drained count %d errors %d", u, a, iv.Count, iv.Errors)
+		if ds != (DrainStats{Unfinished: 4}) || iv.Count != 0 || iv.Errors != 0 {
+			t.Fatalf("drain %+v, drained count %d errors %d", ds, iv.Count, iv.Errors)
 		}
 		if ab := d.Stop(time.Second); ab != 0 {
 			t.Fatalf("Stop after Drain: abandoned %d", ab)
 		}
 	})
+	t.Run("failing ops", func(t *testing.T) {
+		var calls atomic.Int64
+		op := func(ctx context.Context) error { calls.Add(1); return errors.New("refused") }
+		d := StartDriver(context.Background(), op, NewRecorder(1), DriverConfig{Concurrency: 4})
+		for deadline := time.Now().Add(10 * time.Second); calls.Load() < 100 && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		if ds := d.Drain(time.Minute, time.Second); ds.LastFailed == 0 || ds.LastOK != 0 || ds.Unfinished != 0 {
+			t.Fatalf("drain %+v", ds)
+		}
+	})
 	t.Run("constant rate", func(t *testing.T) {
-		op := func(ctx context.Context) error { return nil }
+		var calls atomic.Int64
+		op := func(ctx context.Context) error { calls.Add(1); return nil }
 		d := StartDriver(context.Background(), op, NewRecorder(1), DriverConfig{Concurrency: 2, Rate: 0.01})
-		time.Sleep(20 * time.Millisecond)
+		for deadline := time.Now().Add(10 * time.Second); calls.Load() < 1 && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
 		start := time.Now()
-		if u, a := d.Drain(time.Minute, time.Second); u != 0 || a != 0 {
-			t.Fatalf("unfinished %d abandoned %d", u, a)
+		if ds := d.Drain(time.Minute, time.Second); ds.Unfinished != 0 || ds.Abandoned != 0 || ds.LastOK != 1 {
+			t.Fatalf("drain %+v (one goroutine ran one operation)", ds)
 		}
 		if el := time.Since(start); el > 30*time.Second {
 			t.Fatalf("Drain waited %v for tickets that were not due", el)

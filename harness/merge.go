@@ -149,6 +149,8 @@ func mergeRows(names []string, rows []Result) (Result, error) {
 			m.Drain.Completed += r.Drain.Completed
 			m.Drain.Failed += r.Drain.Failed
 			m.Drain.Unfinished += r.Drain.Unfinished
+			m.Drain.LastOK += r.Drain.LastOK
+			m.Drain.LastFailed += r.Drain.LastFailed
 		}
 		if r.Count > 0 {
 			sum += float64(r.Latency.MeanNs) * float64(r.Count)

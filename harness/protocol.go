@@ -131,7 +131,11 @@ type DrainPart struct {
 	Failed    int64 `json:"failed"`
 	// Unfinished were still running when the wait was over: cancelled (the
 	// stop reply counts those that did not return even then as abandoned).
-	Unfinished int64         `json:"unfinished"`
+	Unfinished int64 `json:"unfinished"`
+	// LastOK and LastFailed count the goroutines whose last operation at the
+	// window's end (in flight then, else the one before) succeeded or failed.
+	LastOK     int64         `json:"last_ok"`
+	LastFailed int64         `json:"last_failed"`
 	ErrorLogs  []ErrorSample `json:"error_samples,omitempty"`
 }
 

@@ -152,6 +152,11 @@ type Drain struct {
 	Failed    int64 `json:"failed"`
 	// Unfinished were still running after the wait (then cancelled).
 	Unfinished int64 `json:"unfinished"`
+	// LastOK and LastFailed count the client goroutines whose last
+	// operation at the window's end (in flight then, else the one before)
+	// succeeded or failed: all failing means the target was lost.
+	LastOK     int64 `json:"last_ok"`
+	LastFailed int64 `json:"last_failed"`
 }
 
 // Latency figures in nanoseconds. Min, Mean and Max are exact; percentiles

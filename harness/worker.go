@@ -297,8 +297,8 @@ func (w *worker) drain(wait time.Duration) []DrainPart {
 		wg.Add(1)
 		go func(i int, d *Driver) {
 			defer wg.Done()
-			u, _ := d.Drain(wait, stopGrace)
-			out[i].Unfinished = int64(u)
+			ds := d.Drain(wait, stopGrace)
+			out[i].Unfinished, out[i].LastOK, out[i].LastFailed = int64(ds.Unfinished), int64(ds.LastOK), int64(ds.LastFailed)
 		}(i, d)
 	}
 	wg.Wait()

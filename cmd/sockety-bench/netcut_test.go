@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sockety-harness/sockety-harness/harness"
 )
 
 // childWorkers returns the PIDs of live worker processes among the children
@@ -163,7 +165,7 @@ func testNetworkCut(t *testing.T, filter string, extra []string, windowErrors bo
 		t.Fatal("no drain figures")
 	}
 	lost := r.Drain.Failed + r.Drain.Unfinished
-	if r.Count == 0 || lost == 0 || r.Drain.Completed != 0 || len(r.Failures) == 0 {
+	if r.Count == 0 || lost == 0 || r.Drain.Completed != 0 || r.Drain.LastOK != 0 || len(r.Failures) == 0 {
 		t.Errorf("count %d errors %d drain %+v failures %v", r.Count, r.Errors, *r.Drain, r.Failures)
 	}
 	if !strings.Contains(out.String(), "window's end") {
@@ -173,4 +175,68 @@ func testNetworkCut(t *testing.T, filter string, extra []string, windowErrors bo
 		t.Errorf("errors %d (samples %v): operations timed out inside the window but are not counted", r.Errors, r.ErrorSamples)
 	}
 	srv.stop(t)
+}
+
+// TestRemoteServerKilled kills (SIGKILL) the server-only process in the
+// middle of a remote run on loopback: the client's run ends within a
+// bounded time with the errors counted, a failure and exit status 1, and
+// no worker of the client left.
+func TestRemoteServerKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	ports := freeTCPPorts(t, 2)
+	port, cport := strconv.Itoa(ports[0]), strconv.Itoa(ports[1])
+	srv := startServerOnly(t, nil, "-p", port, "--control-port", cport, "-f", "sockety", "-e", "tls")
+	// The server workers' PIDs, to make sure none outlives the test.
+	var hello struct {
+		Hello harness.ControlHello `json:"hello"`
+	}
+	if err := json.Unmarshal([]byte(rawControl(t, "127.0.0.1:"+cport, `{"op":"hello","token":"`+srv.token+`"}`+"\n")), &hello); err != nil || len(hello.Hello.Workers) == 0 {
+		t.Fatalf("hello: %v %+v", err, hello)
+	}
+	t.Cleanup(func() {
+		for _, w := range hello.Hello.Workers {
+			_ = syscall.Kill(-w.PID, syscall.SIGKILL)
+		}
+	})
+	dir := t.TempDir()
+	var out bytes.Buffer
+	errOut := &lockedBuffer{}
+	code := make(chan int, 1)
+	go func() {
+		code <- run([]string{"-r", "127.0.0.1", "-p", port, "--control-port", cport, "-f", "sockety short", "-e", "tls",
+			"-w", "200ms", "-t", "8s", "-c", "1", "-cc", "8", "-cn", "2", "--op-timeout", "20s", "--token", srv.token,
+			"--json", filepath.Join(dir, "killed.json")}, &out, errOut, false)
+	}()
+	for deadline := time.Now().Add(2 * time.Minute); !strings.Contains(errOut.String(), "Running for"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the window never started\n%s", errOut.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second) // inside the 8 s window
+	if err := srv.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c := <-code:
+		if c != 1 {
+			t.Errorf("exit %d, want 1\n%s\n%s", c, out.String(), errOut.String())
+		}
+	case <-time.After(3 * time.Minute):
+		t.Fatalf("run still going 3 minutes after the server was killed\n%s", errOut.String())
+	}
+	t.Logf("stdout:\n%s", out.String())
+	if n := countWorkers(t); n != 0 {
+		t.Errorf("%d worker processes left", n)
+	}
+	rep := readJSONReport(t, filepath.Join(dir, "killed.json"))
+	r := rep.Results[0]
+	if r.Count == 0 || r.Errors == 0 || r.Drain == nil || r.Drain.LastOK != 0 || len(r.Failures) == 0 {
+		t.Errorf("count %d errors %d drain %+v failures %v", r.Count, r.Errors, r.Drain, r.Failures)
+	}
+	if !strings.Contains(out.String(), "Failed ") || !strings.Contains(out.String(), "window's end") {
+		t.Errorf("the table does not show the errors and the lost server:\n%s", out.String())
+	}
 }
