@@ -550,8 +550,11 @@ func (c *Controller) drainClients(ctx context.Context, st *benchState) {
 // scenarios whose server counts them, with every worker's figures.
 func (c *Controller) checkMessages(ctx context.Context, suite competitors.Suite, b competitors.Benchmark, st *benchState) {
 	sc := b.Scenario
+	st.mu.Lock()
+	died := len(st.died) > 0
+	st.mu.Unlock()
 	switch {
-	case !c.Opt.Verify, c.Remote != nil, st.drain == nil, len(st.parts) != 1, len(st.died) > 0:
+	case !c.Opt.Verify, c.Remote != nil, st.drain == nil, len(st.parts) != 1, died:
 		return
 	case sc.Kind != scenarios.OneWay && sc.Kind != scenarios.Data && sc.Kind != scenarios.File:
 		return
