@@ -110,32 +110,39 @@ func (h *handler) ServeSockety(m *sockety.Message) {
 }
 
 // readAll reads every payload of m, counting (and verifying) it, then counts
-// the message.
+// the message if every payload arrived whole: a message cut short (the
+// sender aborted it, the connection died) is a verify error, not a message
+// received, so that --verify's message count (sent against received) sees it
+// missing.
 func (h *handler) readAll(m *sockety.Message) {
-	ok := h.consume(m.Data(), m.DataSize())
+	whole, good := h.consume(m.Data(), m.DataSize())
 	for i := range m.Files() {
 		f := &m.Files()[i]
-		ok = h.consume(&f.Payload, f.Size()) && ok
+		w, g := h.consume(&f.Payload, f.Size())
+		whole, good = whole && w, good && g
 	}
 	if s := m.Stream(); s != nil {
-		ok = h.consume(s, -1) && ok
+		w, g := h.consume(s, -1)
+		whole, good = whole && w, good && g
 	}
-	if !ok {
+	// The message first: a verify error of a whole message is never seen
+	// before its message.
+	if whole {
+		h.msgs.Add(1)
+	}
+	if !whole || !good {
 		h.verifyErrors.Add(1)
 	}
-	h.msgs.Add(1)
 }
 
-// consume reads p to its end; it reports false when verification failed or
-// the payload ended short.
-func (h *handler) consume(p *sockety.Payload, size int64) bool {
+// consume reads p to its end; whole is false when it ended short (a read
+// error, or fewer bytes than size when size >= 0), good false when
+// verification failed.
+func (h *handler) consume(p *sockety.Payload, size int64) (whole, good bool) {
 	v := &checker{payloads: h.payloads, verify: h.verify}
 	n, err := io.Copy(v, p)
 	h.bytes.Add(uint64(n))
-	if err != nil || (size >= 0 && n != size) {
-		return false
-	}
-	return !v.bad
+	return err == nil && (size < 0 || n == size), !v.bad
 }
 
 // checker compares what it is given with the run's payload stream.
@@ -167,13 +174,14 @@ func (h *handler) echoStream(ctx context.Context, m *sockety.Message) {
 	n, err := io.Copy(io.MultiWriter(v, sw), m.Stream())
 	h.bytes.Add(uint64(n))
 	if err != nil {
+		// Cut short: a verify error, not a message received.
 		sw.Abort()
 		h.verifyErrors.Add(1)
-	} else {
-		_ = sw.Close()
-		if v.bad {
-			h.verifyErrors.Add(1)
-		}
+		return
 	}
+	_ = sw.Close()
 	h.msgs.Add(1)
+	if v.bad {
+		h.verifyErrors.Add(1)
+	}
 }

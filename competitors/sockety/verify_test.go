@@ -3,6 +3,7 @@ package sockety
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -41,14 +42,20 @@ func vctx(t *testing.T) context.Context {
 // waitMessages waits until the server counted n messages.
 func waitMessages(t *testing.T, s *server, n uint64) competitors.ServerCounters {
 	t.Helper()
+	return waitCounters(t, s, func(c competitors.ServerCounters) bool { return c.Messages >= n }, fmt.Sprintf("%d messages", n))
+}
+
+// waitCounters waits until the server's counters satisfy ok.
+func waitCounters(t *testing.T, s *server, ok func(competitors.ServerCounters) bool, want string) competitors.ServerCounters {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c := s.Counters()
-		if c.Messages >= n {
+		if ok(c) {
 			return c
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("server counted %+v, want %d messages", c, n)
+			t.Fatalf("server counted %+v, want %s", c, want)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -83,34 +90,35 @@ func TestVerifyServerCatchesCorruption(t *testing.T) {
 		name string
 		out  func() *sockety.Outgoing
 		bad  bool
+		cut  bool // the message never arrives whole: not counted as received
 	}{
-		{"data intact", func() *sockety.Outgoing { return &sockety.Outgoing{Action: "data", Data: good} }, false},
-		{"data corrupted first byte", func() *sockety.Outgoing { return &sockety.Outgoing{Action: "data", Data: flip(good, 0)} }, true},
-		{"data corrupted last byte", func() *sockety.Outgoing { return &sockety.Outgoing{Action: "data", Data: flip(good, size-1)} }, true},
+		{"data intact", func() *sockety.Outgoing { return &sockety.Outgoing{Action: "data", Data: good} }, false, false},
+		{"data corrupted first byte", func() *sockety.Outgoing { return &sockety.Outgoing{Action: "data", Data: flip(good, 0)} }, true, false},
+		{"data corrupted last byte", func() *sockety.Outgoing { return &sockety.Outgoing{Action: "data", Data: flip(good, size-1)} }, true, false},
 		{"data of another seed", func() *sockety.Outgoing {
 			return &sockety.Outgoing{Action: "data", Data: scenarios.New(8).Bytes(size)}
-		}, true},
+		}, true, false},
 		{"data truncated (sender aborts)", func() *sockety.Outgoing {
 			return &sockety.Outgoing{Action: "data", DataReader: &failAfter{b: good, n: size / 2}, DataSize: size}
-		}, true},
+		}, true, true},
 		{"file intact", func() *sockety.Outgoing {
 			return &sockety.Outgoing{Action: "data", Files: []sockety.OutFile{{Name: "f", Data: good}}}
-		}, false},
+		}, false, false},
 		{"file corrupted", func() *sockety.Outgoing {
 			return &sockety.Outgoing{Action: "data", Files: []sockety.OutFile{{Name: "f", Data: flip(good, size/3)}}}
-		}, true},
+		}, true, false},
 		{"file truncated (sender aborts)", func() *sockety.Outgoing {
 			return &sockety.Outgoing{Action: "data", Files: []sockety.OutFile{{Name: "f", Reader: &failAfter{b: good, n: 1000}, Size: size}}}
-		}, true},
+		}, true, true},
 		{"stream intact", func() *sockety.Outgoing {
 			return &sockety.Outgoing{Action: "data", StreamReader: strings.NewReader(string(good))}
-		}, false},
+		}, false, false},
 		{"stream corrupted", func() *sockety.Outgoing {
 			return &sockety.Outgoing{Action: "data", StreamReader: strings.NewReader(string(flip(good, 5)))}
-		}, true},
+		}, true, false},
 		{"stream truncated (sender aborts)", func() *sockety.Outgoing {
 			return &sockety.Outgoing{Action: "data", StreamReader: &failAfter{b: good, n: 4096}}
-		}, true},
+		}, true, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -121,13 +129,22 @@ func TestVerifyServerCatchesCorruption(t *testing.T) {
 			}
 			defer c.Close()
 			_ = c.Pass(vctx(t), tc.out()) // an aborting sender gets its reader's error
-			got := waitMessages(t, s, 1)
-			want := uint64(0)
+			var got competitors.ServerCounters
 			if tc.bad {
-				want = 1
+				// A whole message is counted before its verify error.
+				got = waitCounters(t, s, func(c competitors.ServerCounters) bool { return c.VerifyErrors >= 1 }, "a verify error")
+			} else {
+				got = waitMessages(t, s, 1)
 			}
-			if got.VerifyErrors != want {
-				t.Fatalf("verify errors %d, want %d (%+v)", got.VerifyErrors, want, got)
+			wantVE, wantMsgs := uint64(0), uint64(1)
+			if tc.bad {
+				wantVE = 1
+			}
+			if tc.cut {
+				wantMsgs = 0
+			}
+			if got.VerifyErrors != wantVE || got.Messages != wantMsgs {
+				t.Fatalf("counters %+v, want %d verify errors and %d messages", got, wantVE, wantMsgs)
 			}
 		})
 	}
@@ -183,9 +200,9 @@ func TestVerifyServerCatchesCutConnection(t *testing.T) {
 					_ = nc.(*net.TCPConn).SetLinger(0)
 				}
 				_ = nc.Close()
-				got := waitMessages(t, s, 1)
-				if got.VerifyErrors != 1 || got.Bytes != size/2 {
-					t.Fatalf("counters %+v, want 1 verify error and %d bytes", got, size/2)
+				got := waitCounters(t, s, func(c competitors.ServerCounters) bool { return c.VerifyErrors >= 1 }, "a verify error")
+				if got.VerifyErrors != 1 || got.Bytes != size/2 || got.Messages != 0 {
+					t.Fatalf("counters %+v, want 1 verify error, %d bytes and no message received", got, size/2)
 				}
 			})
 		}
