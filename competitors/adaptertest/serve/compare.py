@@ -1,62 +1,124 @@
 #!/usr/bin/env python3
-"""Alternate wrk/h2load, a bare Go loop (load) and sockety-bench against the same Go
-server code, and print requests per second with client and server CPU per request.
+"""Drive ONE Go server process with wrk or h2load, with sockety-bench (remote mode) and with
+a bare Go loop (load), in turn, and print requests per second, client and server CPU per
+request and how busy the server was. See results/harness-vs-wrk-h2load.md.
+
+The server (`sockety-bench --server-only`, one worker, GOMAXPROCS 1) is pinned to one CPU
+and every load generator to the other (taskset), so that each run asks the same question:
+does this tool keep the same server busy? Without pinning, client and server share 2 cores
+and the tool that needs less CPU per request leaves more CPU to the server.
 
 Build first (from the repository root):
-    go build -o /tmp/sb ./cmd/sockety-bench
-    go build -o /tmp/serve ./competitors/adaptertest/serve
-    go build -o /tmp/load ./competitors/adaptertest/load
-then: ROUNDS=3 python3 competitors/adaptertest/serve/compare.py
+    go build -o /tmp/e5/sb ./cmd/sockety-bench
+    go build -o /tmp/e5/load ./competitors/adaptertest/load
+then: ROUNDS=5 python3 competitors/adaptertest/serve/compare.py
+Environment: SB, LOAD (binaries), ROUNDS, DUR and WARM (seconds), SERVER_CPU and
+CLIENT_CPU (taskset CPU lists; PIN=0 runs unpinned), OUT (JSON of every run), CASES
+(comma-separated case numbers, default all).
 Needs wrk and h2load (Debian: apt-get install wrk nghttp2-client).
 """
-import json, os, re, resource, subprocess, sys, time, statistics
+import json, os, re, resource, secrets, signal, socket, statistics, subprocess, time
 
-SB = os.environ.get("SB", "/tmp/sb")
-SERVE = os.environ.get("SERVE", "/tmp/serve")
-LOAD = os.environ.get("LOAD", "/tmp/load")
-DUR, WARM = 5, 1
+SB = os.environ.get("SB", "/tmp/e5/sb")
+LOAD = os.environ.get("LOAD", "/tmp/e5/load")
+DUR = int(os.environ.get("DUR", "5"))
+WARM = int(os.environ.get("WARM", "1"))
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
+PIN = os.environ.get("PIN", "1") != "0"
+SERVER_CPU = os.environ.get("SERVER_CPU", "0")
+CLIENT_CPU = os.environ.get("CLIENT_CPU", "1")
 TICK = os.sysconf("SC_CLK_TCK")
 
-def proc_cpu(pid):
-    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(f[11]) + int(f[12])) / TICK  # utime + stime, seconds
 
-def external(suite, cmd_tmpl, parse):
-    env = dict(os.environ, GOMAXPROCS="2")
-    srv = subprocess.Popen([SERVE, "-suite", suite], stdout=subprocess.PIPE, text=True, env=env)
-    addr = srv.stdout.readline().strip()
-    try:
-        warm = [a.replace("{addr}", addr).replace("{dur}", str(WARM)) for a in cmd_tmpl]
-        subprocess.run(warm, capture_output=True, check=True)
-        s0 = proc_cpu(srv.pid)
-        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cmd = [a.replace("{addr}", addr).replace("{dur}", str(DUR)) for a in cmd_tmpl]
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        s1 = proc_cpu(srv.pid)
-    finally:
-        srv.terminate(); srv.wait()
+def pinned(cpu, cmd):
+    return (["taskset", "-c", cpu] + cmd) if PIN else cmd
+
+
+def tree_cpu(pid):
+    """utime+stime (s) of pid and its children (the server worker processes)."""
+    total = 0.0
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            f = open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(d) == pid or int(f[1]) == pid:
+            total += (int(f[11]) + int(f[12])) / TICK
+    return total
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+class Server:
+    """sockety-bench --server-only for one suite, one worker on SERVER_CPU."""
+
+    def __init__(self, filt, excl):
+        self.port, self.token = free_port(), secrets.token_hex(16)
+        self.filt, self.excl = filt, excl
+        cmd = pinned(SERVER_CPU, [SB, "--server-only", "-p", str(self.port), "-s", "1", "--server-procs", "1",
+                                  "-f", filt, "-e", excl, "--token", self.token, "--no-color"])
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for line in self.proc.stdout:
+            if line.startswith("Running until interrupted"):
+                break
+        else:
+            raise RuntimeError("server-only did not start")
+        self.addr = f"127.0.0.1:{self.port}"
+
+    def cpu(self):
+        return tree_cpu(self.proc.pid)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=30)
+
+
+def external(srv, tmpl, parse):
+    fill = lambda d: [a.replace("{addr}", srv.addr).replace("{dur}", str(d)) for a in tmpl]
+    subprocess.run(pinned(CLIENT_CPU, fill(WARM)), capture_output=True, check=True)
+    s0, r0, t0 = srv.cpu(), resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
+    out = subprocess.run(pinned(CLIENT_CPU, fill(DUR)), capture_output=True, text=True, check=True).stdout
+    s1, r1, t1 = srv.cpu(), resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
     rps, n, errors = parse(out)
     ccpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
-    return dict(rps=rps, client_us=ccpu / n * 1e6, server_us=(s1 - s0) / n * 1e6, errors=errors)
+    return dict(rps=rps, client_us=ccpu / n * 1e6, server_us=(s1 - s0) / n * 1e6,
+                server_busy=(s1 - s0) / (t1 - t0), errors=errors)
 
-def plain(suite, bench, cn, cc):
-    env = dict(os.environ, GOMAXPROCS="2")
-    srv = subprocess.Popen([SERVE, "-suite", suite], stdout=subprocess.PIPE, text=True, env=env)
-    addr = srv.stdout.readline().strip()
-    try:
-        s0 = proc_cpu(srv.pid)
-        out = subprocess.run([LOAD, "-suite", suite, "-addr", addr, "-bench", bench, "-cn", str(cn), "-cc", str(cc),
-                              "-d", f"{DUR}s", "-w", f"{WARM}s"], capture_output=True, text=True, check=True,
-                             env=dict(os.environ, GOMAXPROCS="1")).stdout
-        s1 = proc_cpu(srv.pid)
-    finally:
-        srv.terminate(); srv.wait()
+
+def plain(srv, suite, cn, cc):
+    s0, t0 = srv.cpu(), time.monotonic()
+    out = subprocess.run(pinned(CLIENT_CPU, [LOAD, "-suite", suite, "-addr", srv.addr, "-bench", "short-response",
+                                             "-cn", str(cn), "-cc", str(cc), "-d", f"{DUR}s", "-w", f"{WARM}s"]),
+                         capture_output=True, text=True, check=True, env=dict(os.environ, GOMAXPROCS="1")).stdout
+    s1, t1 = srv.cpu(), time.monotonic()
     m = re.search(r"ops (\d+) errors (\d+) ops/s ([\d.]+) cpu-us/op ([\d.]+)", out)
     n = int(m.group(1))
-    # server CPU includes the warming second: scale by the measured share
-    return dict(rps=float(m.group(3)), client_us=float(m.group(4)), server_us=(s1 - s0) / n * 1e6 * DUR / (DUR + WARM), errors=int(m.group(2)))
+    busy = (s1 - s0) / (t1 - t0)  # warm-up and window alike
+    return dict(rps=float(m.group(3)), client_us=float(m.group(4)), server_us=busy * DUR / n * 1e6,
+                server_busy=busy, errors=int(m.group(2)))
+
+
+def harness(srv, cn, cc):
+    js = f"/tmp/compare-sb-{os.getpid()}.json"
+    cmd = pinned(CLIENT_CPU, [SB, "--remote", "127.0.0.1", "-p", str(srv.port), "--token", srv.token,
+                              "-f", srv.filt, "-e", srv.excl, "-c", "1", "--client-procs", "1", "-cn", str(cn),
+                              "-cc", str(cc), "-w", f"{WARM}s", "-t", f"{DUR}s", "--no-color", "--json", js])
+    subprocess.run(cmd, capture_output=True, check=True)
+    r = json.load(open(js))["results"][0]
+    os.remove(js)
+    win = r["window_ns"] / 1e9
+    busy = r["cpu"]["server"]["total"] / 100  # percent of one CPU
+    return dict(rps=r["qps"], client_us=r["cpu"]["client_ns_per_op"] / 1e3, server_us=busy * win / r["count"] * 1e6,
+                server_busy=busy, errors=r["errors"])
+
 
 def parse_wrk(out):
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -66,46 +128,61 @@ def parse_wrk(out):
     errors = (int(m.group(1)) if m else 0) + (sum(map(int, e.groups())) if e else 0)
     return rps, n, errors
 
+
 def parse_h2load(out):
     rps = float(re.search(r"finished in [\d.]+s, ([\d.]+) req/s", out).group(1))
     m = re.search(r"requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored", out)
     return rps, int(m.group(2)), int(m.group(3)) + int(m.group(4))
 
-def harness(filt, excl, cn, cc):
-    js = "/tmp/compare-sb.json"
-    cmd = [SB, "-f", filt, "-e", excl, "-c", "1", "-cn", str(cn), "-cc", str(cc), "-w", f"{WARM}s",
-           "-t", f"{DUR}s", "--client-procs", "1", "--server-procs", "2", "--no-color", "--json", js]
-    subprocess.run(cmd, capture_output=True, check=True)
-    r = json.load(open(js))["results"][0]
-    win = r["window_ns"] / 1e9
-    srv = r["cpu"]["server"]["total"] / 100 * win / r["count"] * 1e6
-    return dict(rps=r["qps"], client_us=r["cpu"]["client_ns_per_op"] / 1e3, server_us=srv, errors=r["errors"])
 
 CASES = [
-    ("HTTP/1 /fast, 4 connections, 1 request in flight each", "HTTP/1",
-     ["wrk", "-t1", "-c4", "-d{dur}s", "http://{addr}/fast"], parse_wrk, ("http/1 short", "https", 4, 4)),
-    ("HTTP/1 /fast, 32 connections, 1 request in flight each", "HTTP/1",
-     ["wrk", "-t1", "-c32", "-d{dur}s", "http://{addr}/fast"], parse_wrk, ("http/1 short", "https", 32, 32)),
-    ("HTTP/2 h2c /fast, 4 connections x 64 streams", "HTTP/2",
-     ["h2load", "-t1", "-c4", "-m64", "-D", "{dur}", "http://{addr}/fast"], parse_h2load, ("http/2 short", "https", 4, 256)),
+    ("HTTP/1 /fast, 4 connections, 1 request in flight each", "HTTP/1", ("http/1 short", "https"),
+     ["wrk", "-t1", "-c4", "-d{dur}s", "http://{addr}/fast"], parse_wrk, 4, 4),
+    ("HTTP/1 /fast, 32 connections, 1 request in flight each", "HTTP/1", ("http/1 short", "https"),
+     ["wrk", "-t1", "-c32", "-d{dur}s", "http://{addr}/fast"], parse_wrk, 32, 32),
+    ("HTTP/2 h2c /fast, 4 connections x 64 streams", "HTTP/2", ("http/2 short", "https"),
+     ["h2load", "-t1", "-c4", "-m64", "-D", "{dur}", "http://{addr}/fast"], parse_h2load, 4, 256),
 ]
+if os.environ.get("CASES"):
+    CASES = [CASES[int(i) - 1] for i in os.environ["CASES"].split(",")]
 
+TOOLS = ["ext", "harness", "plain"]
+print(f"pinned: {'server CPU ' + SERVER_CPU + ', clients CPU ' + CLIENT_CPU if PIN else 'no'}; "
+      f"{ROUNDS} rounds, {WARM}s warm-up + {DUR}s window per tool", flush=True)
 results = {}
 for rnd in range(ROUNDS):
-    for name, suite, tmpl, parse, (f, e, cn, cc) in CASES:
-        x = external(suite, tmpl, parse)
-        p = plain(suite, "short-response", cn, cc)
-        h = harness(f, e, cn, cc)
-        results.setdefault(name, []).append((x, h, p))
-        print(f"round {rnd+1} | {name} | ext {x['rps']:.0f} rps cli {x['client_us']:.1f}us srv {x['server_us']:.1f}us err {x['errors']} "
-              f"| plain-go {p['rps']:.0f} rps cli {p['client_us']:.1f}us srv {p['server_us']:.1f}us err {p['errors']} "
-              f"| harness {h['rps']:.0f} rps cli {h['client_us']:.1f}us srv {h['server_us']:.1f}us err {h['errors']} | harness/ext {h['rps']/x['rps']:.2f} harness/plain {h['rps']/p['rps']:.2f}", flush=True)
+    for name, suite, (filt, excl), tmpl, parse, cn, cc in CASES:
+        load_avg = open("/proc/loadavg").read().split()[:3]
+        srv = Server(filt, excl)
+        got = {}
+        try:
+            order = TOOLS[rnd % 3:] + TOOLS[:rnd % 3]  # rotate who goes first
+            for tool in order:
+                if tool == "ext":
+                    got[tool] = external(srv, tmpl, parse)
+                elif tool == "harness":
+                    got[tool] = harness(srv, cn, cc)
+                else:
+                    got[tool] = plain(srv, suite, cn, cc)
+        finally:
+            srv.stop()
+        got["load_avg"] = load_avg
+        results.setdefault(name, []).append(got)
+        x, h, p = got["ext"], got["harness"], got["plain"]
+        fmt = lambda r: (f"{r['rps']:.0f} rps cli {r['client_us']:.1f}us srv {r['server_us']:.1f}us "
+                         f"busy {100 * r['server_busy']:.0f}% err {r['errors']}")
+        print(f"round {rnd + 1} | {name} | load {' '.join(load_avg)} | ext {fmt(x)} | harness {fmt(h)} | plain-go {fmt(p)} "
+              f"| harness/ext {h['rps'] / x['rps']:.2f} plain/ext {p['rps'] / x['rps']:.2f}", flush=True)
 json.dump(results, open(os.environ.get("OUT", "/tmp/compare-results.json"), "w"), indent=1)
 print()
 for name, rs in results.items():
-    med = lambda i, k: statistics.median(r[i][k] for r in rs)
-    xr, hr, pr = med(0, "rps"), med(1, "rps"), med(2, "rps")
-    ratios = [r[1]["rps"] / r[0]["rps"] for r in rs]
-    print(f"{name}: median rps ext {xr:.0f}, plain-go {pr:.0f}, harness {hr:.0f}; harness/ext {hr/xr:.2f}, harness/plain {hr/pr:.2f}, plain/ext {pr/xr:.2f}; "
-          f"client us/op ext {med(0,'client_us'):.1f} plain {med(2,'client_us'):.1f} harness {med(1,'client_us'):.1f}; "
-          f"server us/op ext {med(0,'server_us'):.1f} plain {med(2,'server_us'):.1f} harness {med(1,'server_us'):.1f}; per-round harness/ext {', '.join(f'{q:.2f}' for q in ratios)}")
+    med = lambda t, k: statistics.median(r[t][k] for r in rs)
+    xr, hr, pr = med("ext", "rps"), med("harness", "rps"), med("plain", "rps")
+    ratios = sorted(r["harness"]["rps"] / r["ext"]["rps"] for r in rs)
+    print(f"{name}: median rps ext {xr:.0f}, harness {hr:.0f}, plain-go {pr:.0f}; "
+          f"median of per-round harness/ext {statistics.median(ratios):.2f} (all: {', '.join(f'{q:.2f}' for q in ratios)}); "
+          f"plain/ext {pr / xr:.2f}; client us/op ext {med('ext', 'client_us'):.1f} harness {med('harness', 'client_us'):.1f} "
+          f"plain {med('plain', 'client_us'):.1f}; server us/op ext {med('ext', 'server_us'):.1f} harness "
+          f"{med('harness', 'server_us'):.1f} plain {med('plain', 'server_us'):.1f}; server busy ext "
+          f"{100 * med('ext', 'server_busy'):.0f}% harness {100 * med('harness', 'server_busy'):.0f}% "
+          f"plain {100 * med('plain', 'server_busy'):.0f}%")
