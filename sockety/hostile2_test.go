@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"io"
 	"net"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -24,75 +22,6 @@ import (
 // connection keeps working, that the heap stays bounded and (checkLeaks)
 // that no goroutine is left.
 
-// heapBound is the generous bound on heap growth for one hostile peer.
-const heapBound = 64 << 20
-
-func heapNow() int64 {
-	var m runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&m)
-	return int64(m.HeapAlloc)
-}
-
-func checkHeap(t *testing.T, before int64) {
-	t.Helper()
-	if grow := heapNow() - before; grow > heapBound {
-		t.Fatalf("heap grew by %d bytes (bound %d)", grow, heapBound)
-	}
-}
-
-func newID() wire.UUID { return wire.UUID(sockety.NewUUID()) }
-
-// pkt appends a complete Message packet for m.
-func pkt(t *testing.T, m wire.MessageHeader) []byte {
-	t.Helper()
-	if m.ID == (wire.UUID{}) {
-		m.ID = newID()
-	}
-	b, err := wire.AppendMessage(nil, &m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// msgContent returns the content bytes (no packet header) of m.
-func msgContent(t *testing.T, m wire.MessageHeader) []byte {
-	t.Helper()
-	if m.ID == (wire.UUID{}) {
-		m.ID = newID()
-	}
-	b, err := wire.AppendMessageContent(nil, &m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func sized(t *testing.T, kind wire.Kind, low byte, content []byte) []byte {
-	t.Helper()
-	b, err := wire.AppendSized(nil, kind, low, content)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func cat(parts ...[]byte) []byte {
-	var b []byte
-	for _, p := range parts {
-		b = append(b, p...)
-	}
-	return b
-}
-
-func must(b []byte, err error) []byte {
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
 type hostileInput struct {
 	name       string
 	opts       sockety.Options // limits of the side under test
@@ -100,6 +29,15 @@ type hostileInput struct {
 	closeWrite bool  // half-close after the input
 	class      error // errors.Is target for the connection's error
 	protocol   bool  // the error must also be a *sockety.ProtocolError
+	noHeader   bool  // input is sent instead of the 0xE3 header, not after it
+}
+
+// bytes is what the hostile peer sends.
+func (h hostileInput) bytes(t *testing.T) []byte {
+	if h.noHeader {
+		return h.input(t)
+	}
+	return append([]byte{0xE3}, h.input(t)...)
 }
 
 // hostileInputs are byte sequences that follow a valid 0xE3 header. A
@@ -204,110 +142,35 @@ func hostileInputs() []hostileInput {
 	}
 }
 
-// closedByPeer reads nc until the other side closes it (EOF or reset).
-func closedByPeer(t *testing.T, nc net.Conn) {
+// attackServer runs one hostile input against our contract server (with
+// tc's limits) beside a healthy connection: the server must report an error
+// of tc's class and close the hostile connection, while it keeps serving
+// the healthy one within the heap bound. It returns the server's error.
+func attackServer(t *testing.T, tc hostileInput) error {
 	t.Helper()
-	_ = nc.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.Copy(io.Discard, nc); err != nil && !errors.Is(err, syscallECONNRESET) {
-		t.Fatalf("connection not closed by the other side: %v", err)
+	checkLeaks(t)
+	before := heapNow()
+	o := tc.opts
+	addr, errs := errServer(t, &o)
+	good := dial(t, addr, nil)
+	healthy(t, good)
+	nc := rawDial(t, addr)
+	send(t, nc, tc.bytes(t))
+	if tc.closeWrite {
+		_ = nc.(*net.TCPConn).CloseWrite()
 	}
-}
-
-func checkClass(t *testing.T, err error, class error, protocol bool) {
-	t.Helper()
-	if err == nil {
-		t.Fatal("no error")
-	}
-	if protocol {
-		var pe *sockety.ProtocolError
-		if !errors.As(err, &pe) {
-			t.Fatalf("error %v is not a *sockety.ProtocolError", err)
-		}
-	}
-	if class != nil && !errors.Is(err, class) {
-		t.Fatalf("error %v, want class %v", err, class)
-	}
-}
-
-// healthy checks that a concurrent well-behaved connection is served.
-func healthy(t *testing.T, c *sockety.Conn) {
-	t.Helper()
-	rep, err := c.Call(tctx(t), &sockety.Outgoing{Action: "fast"})
-	if err != nil || rep.Code != sockety.Accept {
-		t.Fatalf("healthy connection: %+v %v", rep, err)
-	}
+	err := waitErr(t, errs)
+	checkClass(t, err, tc.class, tc.protocol)
+	closedByPeer(t, nc)
+	healthy(t, good)
+	checkHeap(t, before)
+	return err
 }
 
 func TestHostileInputsServer(t *testing.T) {
 	for _, tc := range hostileInputs() {
-		t.Run(tc.name, func(t *testing.T) {
-			checkLeaks(t)
-			before := heapNow()
-			o := tc.opts
-			addr, errs := errServer(t, &o)
-			good := dial(t, addr, nil)
-			healthy(t, good)
-			nc := rawDial(t, addr)
-			if _, err := nc.Write(append([]byte{0xE3}, tc.input(t)...)); err != nil {
-				t.Fatal(err)
-			}
-			if tc.closeWrite {
-				_ = nc.(*net.TCPConn).CloseWrite()
-			}
-			checkClass(t, waitErr(t, errs), tc.class, tc.protocol)
-			closedByPeer(t, nc)
-			healthy(t, good)
-			checkHeap(t, before)
-		})
+		t.Run(tc.name, func(t *testing.T) { attackServer(t, tc) })
 	}
-}
-
-// fakePeer listens on loopback and runs script on the one connection it
-// accepts (closing it afterwards); it returns the address.
-func fakePeer(t *testing.T, script func(nc net.Conn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		nc, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer nc.Close()
-		script(nc)
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		<-done
-	})
-	return ln.Addr().String()
-}
-
-// drainUntilClosed reads nc until it is closed or 10s passed.
-func drainUntilClosed(nc net.Conn) {
-	_ = nc.SetReadDeadline(time.Now().Add(10 * time.Second))
-	_, _ = io.Copy(io.Discard, nc)
-}
-
-// clientErr dials addr and waits for the client connection to end; it
-// returns the Dial error or the connection's error.
-func clientErr(t *testing.T, addr string, opts *sockety.Options) error {
-	t.Helper()
-	c, err := sockety.Dial(tctx(t), "tcp", addr, opts)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	select {
-	case <-c.Done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("client connection still open after the hostile input")
-	}
-	return c.Err()
 }
 
 func TestHostileInputsClient(t *testing.T) {
@@ -318,13 +181,7 @@ func TestHostileInputsClient(t *testing.T) {
 			before := heapNow()
 			good := dial(t, ref.addr, nil)
 			healthy(t, good)
-			addr := fakePeer(t, func(nc net.Conn) {
-				_, _ = nc.Write(append([]byte{0xE3}, tc.input(t)...))
-				if tc.closeWrite {
-					_ = nc.(*net.TCPConn).CloseWrite()
-				}
-				drainUntilClosed(nc)
-			})
+			addr := hostilePeer(t, tc.bytes(t), tc.closeWrite)
 			o := tc.opts
 			checkClass(t, clientErr(t, addr, &o), tc.class, tc.protocol)
 			healthy(t, good)
@@ -333,35 +190,38 @@ func TestHostileInputsClient(t *testing.T) {
 	}
 }
 
-// trickle writes b one byte every gap, stopping at the first write error
-// or when stop is closed (bounded by len(b)).
-func trickle(nc net.Conn, b []byte, gap time.Duration, stop <-chan struct{}) {
-	for _, x := range b {
-		select {
-		case <-stop:
-			return
-		case <-time.After(gap):
-		}
-		if _, err := nc.Write([]byte{x}); err != nil {
-			return
-		}
-	}
+type hostileHeader struct {
+	name  string
+	input []byte
+	slow  bool // send one byte every 150ms
+	class error
 }
 
-func TestHostileHeaderServer(t *testing.T) {
-	cases := []struct {
-		name  string
-		input []byte
-		slow  bool // send one byte every 150ms
-		class error
-	}{
+// hostileHeaders are connection headers that never come or are invalid,
+// for both sides; other is the side's own case of another protocol's bytes.
+func hostileHeaders(other hostileHeader) []hostileHeader {
+	return []hostileHeader{
 		{"header never sent", nil, false, sockety.ErrHeaderTimeout},
 		{"slowloris header", []byte{0xE2, 0x00, 0x10}, true, sockety.ErrHeaderTimeout},
 		{"header with zero channels", []byte{0xE2, 0x00, 0x00}, false, wire.ErrInvalidHeader},
 		{"header with 4097 channels", []byte{0xE2, 0x01, 0x10}, false, wire.ErrInvalidHeader},
-		{"header byte of another protocol", []byte("GET / HTTP/1.1\r\n\r\n"), false, wire.ErrInvalidHeader},
+		other,
 	}
-	for _, tc := range cases {
+}
+
+// writeTo writes the header to nc, or with slow trickles it in the
+// background until stop is closed.
+func (h hostileHeader) writeTo(nc net.Conn, stop <-chan struct{}) error {
+	if h.slow {
+		go trickle(nc, h.input, 150*time.Millisecond, stop)
+		return nil
+	}
+	_, err := nc.Write(h.input)
+	return err
+}
+
+func TestHostileHeaderServer(t *testing.T) {
+	for _, tc := range hostileHeaders(hostileHeader{"header byte of another protocol", []byte("GET / HTTP/1.1\r\n\r\n"), false, wire.ErrInvalidHeader}) {
 		t.Run(tc.name, func(t *testing.T) {
 			checkLeaks(t)
 			before := heapNow()
@@ -370,16 +230,10 @@ func TestHostileHeaderServer(t *testing.T) {
 			nc := rawDial(t, addr)
 			stop := make(chan struct{})
 			defer close(stop)
-			if tc.slow {
-				go trickle(nc, tc.input, 150*time.Millisecond, stop)
-			} else if _, err := nc.Write(tc.input); err != nil {
+			if err := tc.writeTo(nc, stop); err != nil {
 				t.Fatal(err)
 			}
-			start := time.Now()
-			checkClass(t, waitErr(t, errs), tc.class, false)
-			if d := time.Since(start); d > 3*time.Second {
-				t.Fatalf("closed after %v", d)
-			}
+			errWithin(t, errs, tc.class, 3*time.Second, "closed")
 			closedByPeer(t, nc)
 			healthy(t, good)
 			checkHeap(t, before)
@@ -388,38 +242,20 @@ func TestHostileHeaderServer(t *testing.T) {
 }
 
 func TestHostileHeaderClient(t *testing.T) {
-	cases := []struct {
-		name  string
-		input []byte
-		slow  bool
-		class error
-	}{
-		{"header never sent", nil, false, sockety.ErrHeaderTimeout},
-		{"slowloris header", []byte{0xE2, 0x00, 0x10}, true, sockety.ErrHeaderTimeout},
-		{"header with zero channels", []byte{0xE2, 0x00, 0x00}, false, wire.ErrInvalidHeader},
-		{"header with 4097 channels", []byte{0xE2, 0x01, 0x10}, false, wire.ErrInvalidHeader},
-		{"http answer instead of header", []byte("HTTP/1.1 400 Bad Request\r\n\r\n"), false, wire.ErrInvalidHeader},
-	}
-	for _, tc := range cases {
+	for _, tc := range hostileHeaders(hostileHeader{"http answer instead of header", []byte("HTTP/1.1 400 Bad Request\r\n\r\n"), false, wire.ErrInvalidHeader}) {
 		t.Run(tc.name, func(t *testing.T) {
 			checkLeaks(t)
 			before := heapNow()
 			addr := fakePeer(t, func(nc net.Conn) {
 				stop := make(chan struct{})
 				defer close(stop)
-				if tc.slow {
-					go trickle(nc, tc.input, 150*time.Millisecond, stop)
-				} else {
-					_, _ = nc.Write(tc.input)
-				}
+				_ = tc.writeTo(nc, stop)
 				drainUntilClosed(nc)
 			})
 			start := time.Now()
 			_, err := sockety.Dial(tctx(t), "tcp", addr, &sockety.Options{HeaderTimeout: 400 * time.Millisecond})
 			checkClass(t, err, tc.class, false)
-			if d := time.Since(start); d > 3*time.Second {
-				t.Fatalf("dial ended after %v", d)
-			}
+			endedWithin(t, start, 3*time.Second, "dial ended")
 			checkHeap(t, before)
 		})
 	}
@@ -436,24 +272,13 @@ func TestSlowlorisBody(t *testing.T) {
 	addr, errs := errServer(t, &sockety.Options{IdleTimeout: time.Second})
 	good := dial(t, addr, &sockety.Options{HeartbeatInterval: 200 * time.Millisecond})
 	nc := rawDial(t, addr)
-	head := cat([]byte{0xE3}, pkt(t, wire.MessageHeader{Action: "ping", DataSize: 100}), must(wire.AppendDataHeader(nil, 100)))
-	if _, err := nc.Write(head); err != nil {
-		t.Fatal(err)
-	}
+	send(t, nc, cat([]byte{0xE3}, pkt(t, wire.MessageHeader{Action: "ping", DataSize: 100}), must(wire.AppendDataHeader(nil, 100))))
 	stop := make(chan struct{})
 	defer close(stop)
 	trickle(nc, make([]byte, 10), 200*time.Millisecond, stop) // 2s, above IdleTimeout
-	select {
-	case err := <-errs:
-		t.Fatalf("trickling connection cut: %v", err)
-	default:
-	}
+	noErr(t, errs, "trickling connection cut")
 	healthy(t, good)
-	start := time.Now()
-	checkClass(t, waitErr(t, errs), sockety.ErrIdleTimeout, false)
-	if d := time.Since(start); d > 3*time.Second {
-		t.Fatalf("idle timeout after %v", d)
-	}
+	errWithin(t, errs, sockety.ErrIdleTimeout, 3*time.Second, "idle timeout")
 	closedByPeer(t, nc)
 	healthy(t, good)
 	checkHeap(t, before)
@@ -461,10 +286,7 @@ func TestSlowlorisBody(t *testing.T) {
 
 func TestIdleTimeoutClient(t *testing.T) {
 	checkLeaks(t)
-	addr := fakePeer(t, func(nc net.Conn) {
-		_, _ = nc.Write([]byte{0xE3})
-		drainUntilClosed(nc)
-	})
+	addr := hostilePeer(t, []byte{0xE3}, false)
 	err := clientErr(t, addr, &sockety.Options{IdleTimeout: 300 * time.Millisecond, HeartbeatInterval: -1})
 	checkClass(t, err, sockety.ErrIdleTimeout, false)
 }
@@ -474,44 +296,21 @@ func TestIdleTimeoutClient(t *testing.T) {
 // on both sides.
 func TestHalfClosedMidMessage(t *testing.T) {
 	input := func(t *testing.T) []byte {
-		return cat([]byte{0xE3}, pkt(t, wire.MessageHeader{Action: "ping", DataSize: 10}), must(wire.AppendData(nil, []byte{1, 2})))
+		return cat(pkt(t, wire.MessageHeader{Action: "ping", DataSize: 10}), must(wire.AppendData(nil, []byte{1, 2})))
 	}
 	t.Run("server", func(t *testing.T) {
-		checkLeaks(t)
-		addr, errs := errServer(t, nil)
-		good := dial(t, addr, nil)
-		nc := rawDial(t, addr)
-		if _, err := nc.Write(input(t)); err != nil {
-			t.Fatal(err)
-		}
-		_ = nc.(*net.TCPConn).CloseWrite()
-		checkClass(t, waitErr(t, errs), sockety.ErrPeerClosed, false)
-		closedByPeer(t, nc)
-		healthy(t, good)
+		attackServer(t, hostileInput{input: input, closeWrite: true, class: sockety.ErrPeerClosed})
 	})
 	t.Run("client", func(t *testing.T) {
 		checkLeaks(t)
-		addr := fakePeer(t, func(nc net.Conn) {
-			_, _ = nc.Write(input(t))
-			_ = nc.(*net.TCPConn).CloseWrite()
-			drainUntilClosed(nc)
-		})
+		addr := hostilePeer(t, append([]byte{0xE3}, input(t)...), true)
 		checkClass(t, clientErr(t, addr, nil), sockety.ErrPeerClosed, false)
 	})
 	t.Run("client right after header", func(t *testing.T) {
 		checkLeaks(t)
-		addr := fakePeer(t, func(nc net.Conn) {
-			_, _ = nc.Write([]byte{0xE3})
-			_ = nc.(*net.TCPConn).CloseWrite()
-			drainUntilClosed(nc)
-		})
+		addr := hostilePeer(t, []byte{0xE3}, true)
 		checkClass(t, clientErr(t, addr, &sockety.Options{HeaderTimeout: time.Second}), sockety.ErrPeerClosed, false)
 	})
-}
-
-func rst(nc net.Conn) {
-	_ = nc.(*net.TCPConn).SetLinger(0)
-	_ = nc.Close()
 }
 
 func TestResetMidMessage(t *testing.T) {
@@ -523,9 +322,7 @@ func TestResetMidMessage(t *testing.T) {
 		addr, errs := errServer(t, nil)
 		good := dial(t, addr, nil)
 		nc := rawDial(t, addr)
-		if _, err := nc.Write(input(t)); err != nil {
-			t.Fatal(err)
-		}
+		send(t, nc, input(t))
 		time.Sleep(50 * time.Millisecond)
 		rst(nc)
 		checkClass(t, waitErr(t, errs), syscallECONNRESET, false)
@@ -533,8 +330,9 @@ func TestResetMidMessage(t *testing.T) {
 	})
 	t.Run("client mid-packet", func(t *testing.T) {
 		checkLeaks(t)
+		b := input(t)
 		addr := fakePeer(t, func(nc net.Conn) {
-			_, _ = nc.Write(input(t))
+			_, _ = nc.Write(b)
 			time.Sleep(50 * time.Millisecond)
 			rst(nc)
 		})
@@ -573,15 +371,8 @@ func TestTLSHostile(t *testing.T) {
 		nc := rawDial(t, ts.addr)
 		start := time.Now()
 		closedByPeer(t, nc)
-		if d := time.Since(start); d > 3*time.Second {
-			t.Fatalf("silent TLS peer closed after %v", d)
-		}
-		c, err := sockety.DialTLS(tctx(t), "tcp", ts.addr, ccfg, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		healthy(t, c)
+		endedWithin(t, start, 3*time.Second, "silent TLS peer closed")
+		healthyTLS(t, ts.addr, ccfg)
 	})
 	t.Run("server: TLS 1.1 client refused", func(t *testing.T) {
 		checkLeaks(t)
@@ -592,12 +383,7 @@ func TestTLSHostile(t *testing.T) {
 			c.Close()
 			t.Fatal("TLS 1.1 handshake accepted")
 		}
-		c, err := sockety.DialTLS(tctx(t), "tcp", ts.addr, ccfg, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		healthy(t, c)
+		healthyTLS(t, ts.addr, ccfg)
 	})
 	t.Run("client: TLS 1.1 server refused", func(t *testing.T) {
 		checkLeaks(t)
@@ -618,10 +404,7 @@ func TestTLSHostile(t *testing.T) {
 	})
 	t.Run("client: garbage instead of server hello", func(t *testing.T) {
 		checkLeaks(t)
-		addr := fakePeer(t, func(nc net.Conn) {
-			_, _ = nc.Write([]byte("HTTP/1.1 400 Bad Request\r\n\r\n"))
-			drainUntilClosed(nc)
-		})
+		addr := hostilePeer(t, []byte("HTTP/1.1 400 Bad Request\r\n\r\n"), false)
 		_, err := sockety.DialTLS(tctx(t), "tcp", addr, ccfg, nil)
 		var rh tls.RecordHeaderError
 		if !errors.As(err, &rh) {
@@ -636,9 +419,7 @@ func TestTLSHostile(t *testing.T) {
 		if err == nil {
 			t.Fatal("handshake with a silent server succeeded")
 		}
-		if d := time.Since(start); d > 3*time.Second {
-			t.Fatalf("dial ended after %v", d)
-		}
+		endedWithin(t, start, 3*time.Second, "dial ended")
 	})
 }
 
@@ -648,25 +429,16 @@ func TestTLSHostile(t *testing.T) {
 func TestServerWritesToPeerThatStopsReading(t *testing.T) {
 	checkLeaks(t)
 	before := heapNow()
-	errs := make(chan error, 4)
 	r := sockety.NewRouter()
 	r.Code("fast", sockety.Accept)
 	r.HandleFunc("big", func(m *sockety.Message) {
 		_ = m.Respond(context.Background(), &sockety.Outgoing{DataReader: zeros{}, DataSize: 64 << 20})
 	})
-	ts := startServer(t, r, &sockety.Options{WriteTimeout: 300 * time.Millisecond, OnError: func(_ *sockety.Conn, err error) {
-		select {
-		case errs <- err:
-		default:
-		}
-	}}, nil)
-	good := dial(t, ts.addr, nil)
-	nc := rawDial(t, ts.addr)
-	if _, err := nc.Write(cat([]byte{0xE3}, pkt(t, wire.MessageHeader{Action: "big", Expects: true}))); err != nil {
-		t.Fatal(err)
-	}
-	err := waitErr(t, errs)
-	if !isTimeout(err) {
+	addr, errs := errServerWith(t, r, &sockety.Options{WriteTimeout: 300 * time.Millisecond})
+	good := dial(t, addr, nil)
+	nc := rawDial(t, addr)
+	send(t, nc, cat([]byte{0xE3}, pkt(t, wire.MessageHeader{Action: "big", Expects: true})))
+	if err := waitErr(t, errs); !isTimeout(err) {
 		t.Fatalf("error %v, want a write timeout", err)
 	}
 	healthy(t, good)
@@ -678,28 +450,24 @@ func TestServerWritesToPeerThatStopsReading(t *testing.T) {
 // packets. The client stays within the heap bound, then fails with the
 // typed error of the byte that follows (or ErrPeerClosed).
 func TestClientHostileFloods(t *testing.T) {
-	cases := []struct {
-		name  string
-		input func(t *testing.T) []byte
-		class error
-	}{
-		{"4096 channels each half-sent", func(t *testing.T) []byte {
+	cases := []hostileInput{
+		{name: "4096 channels each half-sent", input: func(t *testing.T) []byte {
 			var b []byte
 			for ch := 0; ch < 4096; ch++ {
 				b = cat(b, must(wire.AppendSwitchChannel(nil, ch)), pkt(t, wire.MessageHeader{Action: "ping", DataSize: 60000}), must(wire.AppendData(nil, make([]byte, 10))))
 			}
 			return b
-		}, sockety.ErrPeerClosed},
-		{"256 TiB declared", func(t *testing.T) []byte {
+		}, class: sockety.ErrPeerClosed},
+		{name: "256 TiB declared", input: func(t *testing.T) []byte {
 			return cat(pkt(t, wire.MessageHeader{Action: "ping", DataSize: wire.MaxSize48}), must(wire.AppendData(nil, make([]byte, 1000))))
-		}, sockety.ErrPeerClosed},
-		{"switch channel flood", func(t *testing.T) []byte {
+		}, class: sockety.ErrPeerClosed},
+		{name: "switch channel flood", input: func(*testing.T) []byte {
 			b := make([]byte, 1<<20)
 			for i := range b {
 				b[i] = byte(i & 15)
 			}
 			return append(b, 0xF0)
-		}, wire.ErrUnknownPacket},
+		}, class: wire.ErrUnknownPacket},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -707,8 +475,9 @@ func TestClientHostileFloods(t *testing.T) {
 			before := heapNow()
 			sent := make(chan struct{})
 			release := make(chan struct{})
+			b := tc.bytes(t)
 			addr := fakePeer(t, func(nc net.Conn) {
-				_, _ = nc.Write(append([]byte{0xE3}, tc.input(t)...))
+				_, _ = nc.Write(b)
 				close(sent)
 				select {
 				case <-release:
@@ -727,11 +496,7 @@ func TestClientHostileFloods(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 			checkHeap(t, before)
 			close(release)
-			select {
-			case <-c.Done():
-			case <-time.After(10 * time.Second):
-				t.Fatal("client not closed")
-			}
+			receive(t, c.Done(), 10*time.Second, "client not closed")
 			checkClass(t, c.Err(), tc.class, false)
 		})
 	}

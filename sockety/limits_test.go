@@ -44,49 +44,33 @@ func TestLimitsAtBoundAccepted(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	select {
-	case err := <-errs:
-		t.Fatalf("server error: %v", err)
-	default:
-	}
+	noErr(t, errs, "server error")
 }
 
 func TestLimitsAboveBoundRejected(t *testing.T) {
-	cases := []struct {
-		name  string
-		opts  sockety.Options
-		input func(t *testing.T) []byte
-		class error
-	}{
-		{"Channels", sockety.Options{Channels: 16}, func(*testing.T) []byte { return must(wire.AppendSwitchChannel(nil, 16)) }, wire.ErrChannelRange},
-		{"MaxActionLength", sockety.Options{MaxActionLength: 16}, func(t *testing.T) []byte {
+	cases := []hostileInput{
+		{name: "Channels", opts: sockety.Options{Channels: 16}, input: func(*testing.T) []byte { return must(wire.AppendSwitchChannel(nil, 16)) }, class: wire.ErrChannelRange},
+		{name: "MaxActionLength", opts: sockety.Options{MaxActionLength: 16}, input: func(t *testing.T) []byte {
 			return pkt(t, wire.MessageHeader{Action: strings.Repeat("a", 17)})
-		}, wire.ErrLimit},
-		{"MaxFiles", sockety.Options{MaxFiles: 4}, func(t *testing.T) []byte {
+		}, class: wire.ErrLimit},
+		{name: "MaxFiles", opts: sockety.Options{MaxFiles: 4}, input: func(t *testing.T) []byte {
 			return pkt(t, wire.MessageHeader{Action: "x", Files: make([]wire.FileHeader, 5)})
-		}, wire.ErrLimit},
-		{"MaxBufferedBytes (headers)", sockety.Options{MaxBufferedBytes: 32 << 10}, func(t *testing.T) []byte {
+		}, class: wire.ErrLimit},
+		{name: "MaxBufferedBytes (headers)", opts: sockety.Options{MaxBufferedBytes: 32 << 10}, input: func(t *testing.T) []byte {
 			var b []byte
 			for ch := 0; ch < 4; ch++ {
 				b = cat(b, must(wire.AppendSwitchChannel(nil, ch)), pkt(t, wire.MessageHeader{Action: strings.Repeat("z", 10<<10), DataSize: 1}))
 			}
 			return b
-		}, sockety.ErrLimit},
+		}, class: sockety.ErrLimit},
 	}
 	for _, tc := range cases {
+		tc.protocol = true
 		t.Run(tc.name, func(t *testing.T) {
-			checkLeaks(t)
-			addr, errs := errServer(t, &tc.opts)
-			nc := rawDial(t, addr)
-			if _, err := nc.Write(append([]byte{0xE3}, tc.input(t)...)); err != nil {
-				t.Fatal(err)
-			}
-			err := waitErr(t, errs)
-			checkClass(t, err, tc.class, true)
+			err := attackServer(t, tc)
 			if !errors.Is(err, wire.ErrLimit) && !errors.Is(err, sockety.ErrLimit) && !errors.Is(err, wire.ErrChannelRange) {
 				t.Fatalf("error %v is not a limit error", err)
 			}
-			closedByPeer(t, nc)
 		})
 	}
 }
@@ -120,17 +104,10 @@ func TestLimitBufferedPayload(t *testing.T) {
 	default:
 	}
 	// Client write queue + server buffer + codec, far below 32 MiB.
-	if grow := heapNow() - before; grow > 12<<20 {
-		t.Fatalf("heap grew by %d bytes with MaxBufferedBytes 256 KiB", grow)
-	}
+	checkHeapBound(t, before, 12<<20)
 	close(release)
-	select {
-	case n := <-got:
-		if n != total {
-			t.Fatalf("handler read %d bytes, want %d", n, total)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("handler did not get the payload")
+	if n := receive(t, got, 20*time.Second, "handler did not get the payload"); n != total {
+		t.Fatalf("handler read %d bytes, want %d", n, total)
 	}
 	if err := <-passed; err != nil {
 		t.Fatal(err)
@@ -144,35 +121,20 @@ func TestLimitTimeouts(t *testing.T) {
 		checkLeaks(t)
 		addr, errs := errServer(t, &sockety.Options{HeaderTimeout: 200 * time.Millisecond})
 		_ = rawDial(t, addr)
-		start := time.Now()
-		checkClass(t, waitErr(t, errs), sockety.ErrHeaderTimeout, false)
-		if d := time.Since(start); d > 2*time.Second {
-			t.Fatalf("header timeout after %v", d)
-		}
+		errWithin(t, errs, sockety.ErrHeaderTimeout, 2*time.Second, "header timeout")
 	})
 	t.Run("IdleTimeout", func(t *testing.T) {
 		checkLeaks(t)
 		addr, errs := errServer(t, &sockety.Options{IdleTimeout: 300 * time.Millisecond})
-		nc := rawDial(t, addr)
-		if _, err := nc.Write([]byte{0xE3}); err != nil {
-			t.Fatal(err)
-		}
-		start := time.Now()
-		checkClass(t, waitErr(t, errs), sockety.ErrIdleTimeout, false)
-		if d := time.Since(start); d > 2*time.Second {
-			t.Fatalf("idle timeout after %v", d)
-		}
+		send(t, rawDial(t, addr), []byte{0xE3})
+		errWithin(t, errs, sockety.ErrIdleTimeout, 2*time.Second, "idle timeout")
 	})
 	t.Run("IdleTimeout disabled", func(t *testing.T) {
 		checkLeaks(t)
 		addr, errs := errServer(t, &sockety.Options{IdleTimeout: -1})
 		c := dial(t, addr, &sockety.Options{HeartbeatInterval: -1})
 		time.Sleep(700 * time.Millisecond)
-		select {
-		case err := <-errs:
-			t.Fatalf("server error: %v", err)
-		default:
-		}
+		noErr(t, errs, "server error")
 		healthy(t, c)
 	})
 }
