@@ -261,15 +261,16 @@ func TestHostileHeaderClient(t *testing.T) {
 	}
 }
 
-// TestSlowlorisBody: a peer that sends a message body one byte every
-// 200ms is not idle, so it is not cut while it trickles (there is no
-// per-message deadline; its cost is one channel and a few bytes), other
-// connections are served meanwhile, and once it stops the idle timeout
-// closes it.
+// TestSlowlorisBody: with the receive-rate rule disabled (MinReceiveRate
+// negative), a peer that sends a message body one byte every 200ms is not
+// idle, so it is not cut while it trickles (its cost is one channel and a
+// few bytes), other connections are served meanwhile, and once it stops
+// the idle timeout closes it. With the rule on (the default), such a peer
+// is cut with ErrSlowPeer: see TestSlowPeerCut.
 func TestSlowlorisBody(t *testing.T) {
 	checkLeaks(t)
 	before := heapNow()
-	addr, errs := errServer(t, &sockety.Options{IdleTimeout: time.Second})
+	addr, errs := errServer(t, &sockety.Options{IdleTimeout: time.Second, MinReceiveRate: -1, ReceiveRateWindow: 300 * time.Millisecond})
 	good := dial(t, addr, &sockety.Options{HeartbeatInterval: 200 * time.Millisecond})
 	nc := rawDial(t, addr)
 	send(t, nc, cat([]byte{0xE3}, pkt(t, wire.MessageHeader{Action: "ping", DataSize: 100}), must(wire.AppendDataHeader(nil, 100))))
