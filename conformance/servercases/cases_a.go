@@ -18,6 +18,12 @@ func (b *builder) add(id, section, desc, rule string, run func(t *runner.T)) {
 	b.cases = append(b.cases, &runner.Case{ID: id, Section: section, Desc: desc, Rule: rule, Run: run})
 }
 
+// on adds a case that runs on a fresh connection on which the runner announced every channel.
+func (b *builder) on(id, section, desc, rule string, run func(t *runner.T, s *sess)) {
+	tg := b.tg
+	b.add(id, section, desc, rule, func(t *runner.T) { run(t, open(t, tg, raw.MaxChannels)) })
+}
+
 // Cases returns the server catalogue bound to a target.
 func Cases(tg Target) []*runner.Case {
 	b := &builder{tg: tg}
@@ -49,9 +55,7 @@ const (
 
 // fastOK sends `fast` on s and expects code 0.
 func fastOK(s *sess, what string) {
-	m := newMsg("fast", nil)
-	s.send(m.bytes())
-	s.fast(m.head.ID, 0, what)
+	s.sendFast(newMsg("fast", nil), 0, what)
 }
 
 func (b *builder) header() {
@@ -126,17 +130,8 @@ func (b *builder) header() {
 		"a side may write only on channels below the count the other side announced", func(t *runner.T) {
 			s := open(t, tg, 1)
 			// Several echoes in one write: the answers must all use channel 0 (assembler checks).
-			var ms []*msg
-			var out []byte
-			for i := 0; i < 4; i++ {
-				m := newMsg("echo", pattern(100+i, byte(i)))
-				ms = append(ms, m)
-				out = append(out, m.bytes()...)
-			}
-			s.send(out)
-			for _, m := range ms {
-				o := s.response(m.head.ID, "`echo`")
-				checkEcho(t, m, o)
+			ms, out := batch(4, func(i int) *msg { return newMsg("echo", pattern(100+i, byte(i))) })
+			for _, o := range s.echoesOf(out, "`echo`", ms...) {
 				if o.Channel != 0 {
 					t.Fatal("response on a channel the runner did not announce", "channel 0", fmt.Sprint("channel ", o.Channel), o.Raw)
 				}
@@ -145,7 +140,6 @@ func (b *builder) header() {
 }
 
 func (b *builder) message() {
-	tg := b.tg
 	widths := []struct {
 		n    int
 		note string
@@ -153,22 +147,19 @@ func (b *builder) message() {
 		{256, "256 bytes (uint16 size)"}, {65535, "65535 bytes (uint16 max)"}, {65536, "65536 bytes (uint48 size)"}}
 	for i, w := range widths {
 		w := w
-		b.add(fmt.Sprintf("message/1.%d", i+1), secMsg, "`echo` with data of "+w.note,
-			"payload size width by D (none/uint8/uint16/uint48); the echo holds the same bytes", func(t *runner.T) {
-				s := open(t, tg, raw.MaxChannels)
+		b.on(fmt.Sprintf("message/1.%d", i+1), secMsg, "`echo` with data of "+w.note,
+			"payload size width by D (none/uint8/uint16/uint48); the echo holds the same bytes", func(t *runner.T, s *sess) {
 				s.echo(newMsg("echo", pattern(w.n, 3)), "`echo`")
 			})
 	}
-	b.add("message/1.7", secMsg, "`echo` with 5 bytes of data declared in a 6-byte size field",
-		"any width that holds the value is valid", func(t *runner.T) {
-			s := open(t, tg, raw.MaxChannels)
+	b.on("message/1.7", secMsg, "`echo` with 5 bytes of data declared in a 6-byte size field",
+		"any width that holds the value is valid", func(t *runner.T, s *sess) {
 			m := newMsg("echo", []byte("wide!"))
 			m.head.DataWidth = 6
 			s.echo(m, "`echo`")
 		})
-	b.add("message/1.8", secMsg, "`echo` with 1 MiB of data in 64 KiB Data packets",
-		"data may be carried in several Data packets", func(t *runner.T) {
-			s := open(t, tg, raw.MaxChannels)
+	b.on("message/1.8", secMsg, "`echo` with 1 MiB of data in 64 KiB Data packets",
+		"data may be carried in several Data packets", func(t *runner.T, s *sess) {
 			m := newMsg("echo", pattern(1<<20, 5))
 			m.dataChunk = 65536
 			s.echo(m, "`echo`")
@@ -190,9 +181,8 @@ func (b *builder) message() {
 	for i, fs := range fileSets {
 		fs := fs
 		i := i
-		b.add(fmt.Sprintf("message/2.%d", i+1), secFiles, "`echo` with "+fs.desc,
-			"the echo has the same files: names, contents, order; each file ends with File End", func(t *runner.T) {
-				s := open(t, tg, raw.MaxChannels)
+		b.on(fmt.Sprintf("message/2.%d", i+1), secFiles, "`echo` with "+fs.desc,
+			"the echo has the same files: names, contents, order; each file ends with File End", func(t *runner.T, s *sess) {
 				var data []byte
 				if i == 7 {
 					data = []byte("data too")
@@ -204,9 +194,8 @@ func (b *builder) message() {
 				s.echo(newMsg("echo", data).withFiles(fs.names, cs), "`echo`")
 			})
 	}
-	b.add("message/2.9", secFiles, "`echo` with a file of 3 bytes declared with a 6-byte size and a uint16 name size",
-		"any width that holds the value is valid", func(t *runner.T) {
-			s := open(t, tg, raw.MaxChannels)
+	b.on("message/2.9", secFiles, "`echo` with a file of 3 bytes declared with a 6-byte size and a uint16 name size",
+		"any width that holds the value is valid", func(t *runner.T, s *sess) {
 			m := newMsg("echo", nil).withFiles([]string{"w"}, [][]byte{[]byte("abc")})
 			m.head.Files[0].SizeWidth = 6
 			m.head.Files[0].NameWide = true
@@ -214,61 +203,40 @@ func (b *builder) message() {
 			m.head.TotalWidth = 6
 			s.echo(m, "`echo`")
 		})
-	b.add("message/3.1", secMsg, "action of 255 bytes (uint8 size) is not implemented: Fast Reply 2",
-		"unknown actions get Not Implemented (2)", func(t *runner.T) {
-			s := open(t, tg, raw.MaxChannels)
-			m := newMsg(strings.Repeat("a", 255), nil)
-			s.send(m.bytes())
-			s.fast(m.head.ID, 2, "a 255-byte action")
-		})
-	b.add("message/3.2", secMsg, "action of 256 bytes (uint16 size) is not implemented: Fast Reply 2",
-		"action size is uint16 when G is 1", func(t *runner.T) {
-			s := open(t, tg, raw.MaxChannels)
-			m := newMsg(strings.Repeat("b", 256), nil)
-			s.send(m.bytes())
-			s.fast(m.head.ID, 2, "a 256-byte action")
-		})
-	b.add("message/3.3", secMsg, "`echo` with its action size in a uint16 field",
-		"any width that holds the value is valid", func(t *runner.T) {
-			s := open(t, tg, raw.MaxChannels)
+	// notImplemented adds a case sending an action the contract does not know: Fast Reply 2.
+	notImplemented := func(id, desc, rule, action, what string) {
+		b.on(id, secMsg, desc, rule, func(t *runner.T, s *sess) { s.sendFast(newMsg(action, nil), 2, what) })
+	}
+	notImplemented("message/3.1", "action of 255 bytes (uint8 size) is not implemented: Fast Reply 2",
+		"unknown actions get Not Implemented (2)", strings.Repeat("a", 255), "a 255-byte action")
+	notImplemented("message/3.2", "action of 256 bytes (uint16 size) is not implemented: Fast Reply 2",
+		"action size is uint16 when G is 1", strings.Repeat("b", 256), "a 256-byte action")
+	b.on("message/3.3", secMsg, "`echo` with its action size in a uint16 field",
+		"any width that holds the value is valid", func(t *runner.T, s *sess) {
 			m := newMsg("echo", []byte("x"))
 			m.head.ActionWide = true
 			s.echo(m, "`echo`")
 		})
-	b.add("message/3.4", secMsg, "unicode action name (\"żółw\") is not implemented: Fast Reply 2",
-		"action names are UTF-8; their size is in bytes", func(t *runner.T) {
-			s := open(t, tg, raw.MaxChannels)
-			m := newMsg("żółw", nil)
-			s.send(m.bytes())
-			s.fast(m.head.ID, 2, "a unicode action")
-		})
-	b.add("message/3.5", secMsg, "action of 65535 bytes is not implemented: Fast Reply 2",
-		"the maximum action name size is 65535", func(t *runner.T) {
-			s := open(t, tg, raw.MaxChannels)
-			m := newMsg(strings.Repeat("c", 65535), nil)
-			s.send(m.bytes())
-			s.fast(m.head.ID, 2, "a 65535-byte action")
-		})
-	b.add("message/4.1", secPay, "`echo` with a stream of three chunks",
-		"the echo has a stream with the same bytes that ends when the message's stream ends", func(t *runner.T) {
-			s := open(t, tg, raw.MaxChannels)
+	notImplemented("message/3.4", "unicode action name (\"żółw\") is not implemented: Fast Reply 2",
+		"action names are UTF-8; their size is in bytes", "żółw", "a unicode action")
+	notImplemented("message/3.5", "action of 65535 bytes is not implemented: Fast Reply 2",
+		"the maximum action name size is 65535", strings.Repeat("c", 65535), "a 65535-byte action")
+	b.on("message/4.1", secPay, "`echo` with a stream of three chunks",
+		"the echo has a stream with the same bytes that ends when the message's stream ends", func(t *runner.T, s *sess) {
 			s.echo(newMsg("echo", nil).withStream([]byte("one"), []byte("two"), []byte("three")), "`echo` with stream")
 		})
-	b.add("message/4.2", secPay, "`echo` with a stream ended at once (no chunks)",
-		"a stream may end with no chunk", func(t *runner.T) {
-			s := open(t, tg, raw.MaxChannels)
+	b.on("message/4.2", secPay, "`echo` with a stream ended at once (no chunks)",
+		"a stream may end with no chunk", func(t *runner.T, s *sess) {
 			s.echo(newMsg("echo", nil).withStream(), "`echo` with empty stream")
 		})
-	b.add("message/4.3", secPay, "`echo` with data, two files and a stream",
-		"order: content, data, files, stream; all are echoed", func(t *runner.T) {
-			s := open(t, tg, raw.MaxChannels)
+	b.on("message/4.3", secPay, "`echo` with data, two files and a stream",
+		"order: content, data, files, stream; all are echoed", func(t *runner.T, s *sess) {
 			m := newMsg("echo", []byte("payload")).withFiles([]string{"f1", "f2"}, [][]byte{[]byte("111"), pattern(1000, 1)}).
 				withStream([]byte("s1"), pattern(5000, 2))
 			s.echo(m, "`echo` with everything")
 		})
-	b.add("message/4.4", secPay, "stream echo is live: each chunk is echoed before the next is sent",
-		"the response stream echoes every chunk (a lenient server echoes at the end)", func(t *runner.T) {
-			s := open(t, tg, raw.MaxChannels)
+	b.on("message/4.4", secPay, "stream echo is live: each chunk is echoed before the next is sent",
+		"the response stream echoes every chunk (a lenient server echoes at the end)", func(t *runner.T, s *sess) {
 			m := newMsg("echo", nil).withStream()
 			s.send(m.head.Start(nil))
 			live := true
@@ -297,69 +265,61 @@ func (b *builder) message() {
 				t.Fatal("echoed stream differs", "firstsecondthird", string(o.StreamBytes()), o.Raw)
 			}
 		})
-	b.add("message/4.5", secPay, "`echo` with 300 one-byte stream chunks",
-		"every stream chunk is echoed", func(t *runner.T) {
-			s := open(t, tg, raw.MaxChannels)
+	b.on("message/4.5", secPay, "`echo` with 300 one-byte stream chunks",
+		"every stream chunk is echoed", func(t *runner.T, s *sess) {
 			var cs [][]byte
 			for i := 0; i < 300; i++ {
 				cs = append(cs, []byte{byte(i)})
 			}
 			s.echo(newMsg("echo", nil).withStream(cs...), "`echo` with 300 chunks")
 		})
-	b.add("message/5.1", secMsg, "`ping` expecting no response gets none",
-		"`ping`: no response; the server reads the whole message", func(t *runner.T) {
-			s := open(t, tg, raw.MaxChannels)
+	b.on("message/5.1", secMsg, "`ping` expecting no response gets none",
+		"`ping`: no response; the server reads the whole message", func(t *runner.T, s *sess) {
 			m := newMsg("ping", []byte("ignored"))
 			m.head.Expects = false
 			s.send(m.bytes())
 			s.noAnswer(m.head.ID, "`ping`")
 		})
-	b.add("message/5.2", secMsg, "`ping` with data, files and a stream is read whole, no response",
-		"the server reads the whole message before the channel is reused", func(t *runner.T) {
-			s := open(t, tg, raw.MaxChannels)
+	b.on("message/5.2", secMsg, "`ping` with data, files and a stream is read whole, no response",
+		"the server reads the whole message before the channel is reused", func(t *runner.T, s *sess) {
 			m := newMsg("ping", pattern(3000, 1)).withFiles([]string{"p"}, [][]byte{pattern(2000, 2)}).withStream([]byte("zz"))
 			m.head.Expects = false
 			s.send(m.bytes())
 			s.noAnswer(m.head.ID, "`ping`")
 		})
-	b.add("message/5.3", secMsg, "`fast` without the expects-response bit gets no answer",
-		"C - expects any response: when 0 the sender wants none", func(t *runner.T) {
-			s := open(t, tg, raw.MaxChannels)
+	b.on("message/5.3", secMsg, "`fast` without the expects-response bit gets no answer",
+		"C - expects any response: when 0 the sender wants none", func(t *runner.T, s *sess) {
 			m := newMsg("fast", nil)
 			m.head.Expects = false
 			s.send(m.bytes())
 			s.noAnswer(m.head.ID, "`fast` without expects-response")
 		})
-	b.add("message/6.1", secResp, "Response names the message by parent UUID and has its own v4 UUID",
-		"Response: UUID of the Message, then its own UUID", func(t *runner.T) {
-			s := open(t, tg, raw.MaxChannels)
+	b.on("message/6.1", secResp, "Response names the message by parent UUID and has its own v4 UUID",
+		"Response: UUID of the Message, then its own UUID", func(t *runner.T, s *sess) {
 			m := newMsg("echo", []byte("uuid"))
 			o := s.echo(m, "`echo`")
 			if o.Parent != m.head.ID {
 				t.Fatal("wrong parent UUID", uuidStr(m.head.ID), uuidStr(o.Parent), o.Raw)
 			}
 		})
-	b.add("message/6.2", secResp, "Response uses the smallest widths for sizes (1 KiB data, one file)",
-		"smallest widths (a lenient reading allows wider ones)", func(t *runner.T) {
-			s := open(t, tg, raw.MaxChannels)
+	b.on("message/6.2", secResp, "Response uses the smallest widths for sizes (1 KiB data, one file)",
+		"smallest widths (a lenient reading allows wider ones)", func(t *runner.T, s *sess) {
 			m := newMsg("echo", pattern(1024, 0)).withFiles([]string{"f"}, [][]byte{pattern(300, 1)})
 			o := s.echo(m, "`echo`")
 			if len(o.NonMinimal) > 0 {
 				t.Lenient("response fields wider than needed", "smallest widths", strings.Join(o.NonMinimal, "; "), o.Raw)
 			}
 		})
-	b.add("message/6.3", secResp, "two echoes get distinct response UUIDs",
-		"every Response has its own UUID", func(t *runner.T) {
-			s := open(t, tg, raw.MaxChannels)
+	b.on("message/6.3", secResp, "two echoes get distinct response UUIDs",
+		"every Response has its own UUID", func(t *runner.T, s *sess) {
 			o1 := s.echo(newMsg("echo", []byte("a")), "`echo` 1")
 			o2 := s.echo(newMsg("echo", []byte("b")), "`echo` 2")
 			if o1.ID == o2.ID {
 				t.Fatal("two responses share a UUID", "distinct UUIDs", uuidStr(o1.ID), o2.Raw)
 			}
 		})
-	b.add("message/7.1", secAbort, "Abort in the middle of a message frees the channel; the next message is answered",
-		"Abort: the Message in progress is marked aborted and ignored", func(t *runner.T) {
-			s := open(t, tg, raw.MaxChannels)
+	b.on("message/7.1", secAbort, "Abort in the middle of a message frees the channel; the next message is answered",
+		"Abort: the Message in progress is marked aborted and ignored", func(t *runner.T, s *sess) {
 			m := newMsg("echo", pattern(100, 0))
 			part := m.head.Start(nil)
 			part = raw.Data(part, m.data[:50])

@@ -259,6 +259,17 @@ func (m *msg) bytes() []byte {
 	return b
 }
 
+// batch makes n messages with mk and returns them with their bytes, whole and one after the other.
+func batch(n int, mk func(i int) *msg) ([]*msg, []byte) {
+	ms := make([]*msg, n)
+	var out []byte
+	for i := range ms {
+		ms[i] = mk(i)
+		out = append(out, ms[i].bytes()...)
+	}
+	return ms, out
+}
+
 func chunks(b []byte, n int) [][]byte {
 	if n <= 0 || len(b) <= n {
 		return [][]byte{b}
@@ -335,9 +346,40 @@ func (s *sess) echo(m *msg, what string) *raw.Obj {
 	} else {
 		s.send(b)
 	}
+	return s.echoed(m, what)
+}
+
+// echoed waits for the Response to m (sent already) and checks that it echoes m.
+func (s *sess) echoed(m *msg, what string) *raw.Obj {
 	o := s.response(m.head.ID, what)
 	checkEcho(s.t, m, o)
 	return o
+}
+
+// echoOf sends out, m as the case wrote it, and checks the echo of m.
+func (s *sess) echoOf(m *msg, out []byte, what string) *raw.Obj {
+	return s.echoesOf(out, what, m)[0]
+}
+
+// echoesOf sends out, the messages ms as the case wrote them, and checks the echo of each in turn.
+func (s *sess) echoesOf(out []byte, what string, ms ...*msg) []*raw.Obj {
+	s.send(out)
+	objs := make([]*raw.Obj, len(ms))
+	for i, m := range ms {
+		objs[i] = s.echoed(m, what)
+	}
+	return objs
+}
+
+// sendFast sends m whole and waits for its fast reply with the given code.
+func (s *sess) sendFast(m *msg, code int, what string) *raw.Fast {
+	return s.fastOf(m, m.bytes(), code, what)
+}
+
+// fastOf sends out, m as the case wrote it, and waits for m's fast reply with the given code.
+func (s *sess) fastOf(m *msg, out []byte, code int, what string) *raw.Fast {
+	s.send(out)
+	return s.fast(m.head.ID, code, what)
 }
 
 // alive checks that a brand-new connection still gets `fast` answered.
