@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -12,31 +11,22 @@ import (
 	"github.com/sockety-harness/sockety-harness/conformance/report"
 )
 
-func init() {
-	register(&command{
-		name:    "client",
-		summary: "wait for a client under test (--listen ADDR) that runs the fixed script, and check it",
-		run:     runClient,
-	})
-}
+// clientUsage is what --help prints before the flags.
+const clientUsage = `usage: sockety-conformance client [--listen ADDR] [--accept-timeout D] [--self] [--list] [--case ID] [--group G]
+                                [--strict] [--known-failures FILE] [--json FILE] [--junit FILE]
+
+Waits for one connection from a client running the script in conformance/README.md and
+checks it. Exit status: 0 all pass, 1 failures, 2 usage errors or no client connected.
+
+`
 
 func runClient(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("client", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("client", stderr, clientUsage)
 	var sf suiteFlags
 	sf.register(fs)
 	listen := fs.String("listen", "127.0.0.1:7001", "address to wait for the client on")
 	accept := fs.Duration("accept-timeout", 60*time.Second, "how long to wait for the client to connect")
 	self := fs.Bool("self", false, "run our reference client (sockety package) against the listener, for a self-check")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: sockety-conformance client [--listen ADDR] [--accept-timeout D] [--self] [--list] [--case ID] [--group G]")
-		fmt.Fprintln(stderr, "                                [--strict] [--known-failures FILE] [--json FILE] [--junit FILE]")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Waits for one connection from a client running the script in conformance/README.md and")
-		fmt.Fprintln(stderr, "checks it. Exit status: 0 all pass, 1 failures, 2 usage errors or no client connected.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}

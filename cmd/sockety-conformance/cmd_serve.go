@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -18,30 +17,21 @@ import (
 	"github.com/sockety-harness/sockety-harness/sockety/contract"
 )
 
-func init() {
-	register(&command{
-		name:    "serve",
-		summary: "run our reference contract server (--listen ADDR) for other implementations' clients or for `server`",
-		run:     runServe,
-	})
-}
+// serveUsage is what --help prints before the flags.
+const serveUsage = `usage: sockety-conformance serve [--listen ADDR] [--channels N] [--tls [--cert FILE --key FILE]]
+
+Serves the conformance contract (ping, fast, echo, code; anything else: fast reply 2)
+with the sockety package until interrupted.
+
+`
 
 func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("serve", stderr, serveUsage)
 	listen := fs.String("listen", "127.0.0.1:7000", "address to listen on")
 	channels := fs.Int("channels", 4096, "channels to announce (1-4096)")
 	useTLS := fs.Bool("tls", false, "serve TLS with a throw-away self-signed certificate (or --cert/--key)")
 	certFile := fs.String("cert", "", "with --tls: PEM certificate chain file")
 	keyFile := fs.String("key", "", "with --tls: PEM private key file")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: sockety-conformance serve [--listen ADDR] [--channels N] [--tls [--cert FILE --key FILE]]")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Serves the conformance contract (ping, fast, echo, code; anything else: fast reply 2)")
-		fmt.Fprintln(stderr, "with the sockety package until interrupted.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -11,31 +10,22 @@ import (
 	"github.com/sockety-harness/sockety-harness/conformance/servercases"
 )
 
-func init() {
-	register(&command{
-		name:    "server",
-		summary: "check a live server implementing the conformance contract (--target HOST:PORT)",
-		run:     runServer,
-	})
-}
+// serverUsage is what --help prints before the flags.
+const serverUsage = `usage: sockety-conformance server --target HOST:PORT [--tls [--insecure]] [--list] [--case ID] [--group G] [--strict]
+                                [--known-failures FILE] [--json FILE] [--junit FILE] [--timeout D] [--total D]
+
+Runs the server cases against a server implementing the contract in conformance/README.md.
+Exit status: 0 all pass, 1 failures, 2 usage or connection errors.
+
+`
 
 func runServer(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("server", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("server", stderr, serverUsage)
 	var sf suiteFlags
 	sf.register(fs)
 	target := fs.String("target", "", "HOST:PORT of the server under test")
 	useTLS := fs.Bool("tls", false, "connect over TLS")
 	insecure := fs.Bool("insecure", false, "with --tls: do not verify the server certificate")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: sockety-conformance server --target HOST:PORT [--tls [--insecure]] [--list] [--case ID] [--group G] [--strict]")
-		fmt.Fprintln(stderr, "                                [--known-failures FILE] [--json FILE] [--junit FILE] [--timeout D] [--total D]")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Runs the server cases against a server implementing the contract in conformance/README.md.")
-		fmt.Fprintln(stderr, "Exit status: 0 all pass, 1 failures, 2 usage or connection errors.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}

@@ -1,34 +1,24 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 
 	"github.com/sockety-harness/sockety-harness/conformance/vectors"
 )
 
-func init() {
-	register(&command{
-		name:    "vectors",
-		summary: "run the golden vectors against our codec (--export DIR writes them for other languages)",
-		run:     runVectors,
-	})
-}
+// vectorsUsage is what --help prints before the flags.
+const vectorsUsage = `usage: sockety-conformance vectors [--export DIR] [-v]
+
+Decodes every golden vector with sockety/wire (whole, byte by byte, random cuts), encodes
+canonical ones back, checks invalid ones' error classes. Exit status 0 all pass, 1 failures.
+
+`
 
 func runVectors(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("vectors", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("vectors", stderr, vectorsUsage)
 	export := fs.String("export", "", "write the vector files to this directory instead of running them")
 	verbose := fs.Bool("v", false, "print every vector, not only failures")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: sockety-conformance vectors [--export DIR] [-v]")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Decodes every golden vector with sockety/wire (whole, byte by byte, random cuts), encodes")
-		fmt.Fprintln(stderr, "canonical ones back, checks invalid ones' error classes. Exit status 0 all pass, 1 failures.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}

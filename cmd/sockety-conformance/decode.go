@@ -10,29 +10,20 @@ import (
 	"github.com/sockety-harness/sockety-harness/conformance/decode"
 )
 
-func init() {
-	register(&command{
-		name:    "decode",
-		summary: "decode a raw byte capture of one direction into JSON lines (one per packet, then a summary per message)",
-		run:     runDecode,
-	})
-}
+// decodeUsage is what --help prints before the flags.
+const decodeUsage = `usage: sockety-conformance decode [--no-header|--header] [--max-channels N] FILE|-
+
+Prints one JSON object per packet per line (offset, first byte, type, channel, sizes,
+UUIDs, action, file names, payload length and a hex preview), then one summary line per
+Message/Response. Bad input: what decoded so far, an error line, exit status 1.
+
+`
 
 func runDecode(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("decode", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("decode", stderr, decodeUsage)
 	noHeader := fs.Bool("no-header", false, "the capture starts with packets (no connection header)")
 	header := fs.Bool("header", false, "the capture starts with the connection header (default: auto-detect, a first byte 0xE0-0xE3 is the header)")
 	maxChannels := fs.Int("max-channels", 4096, "channels the receiving side announced (1-4096); a switch at or above is an error")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: sockety-conformance decode [--no-header|--header] [--max-channels N] FILE|-")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Prints one JSON object per packet per line (offset, first byte, type, channel, sizes,")
-		fmt.Fprintln(stderr, "UUIDs, action, file names, payload length and a hex preview), then one summary line per")
-		fmt.Fprintln(stderr, "Message/Response. Bad input: what decoded so far, an error line, exit status 1.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0

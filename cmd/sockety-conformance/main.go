@@ -4,11 +4,12 @@
 //
 //	sockety-conformance decode [--no-header|--header] FILE|-
 //
-// Each subcommand lives in its own file of this package and registers itself
-// in init with register; the logic stays in the conformance packages.
+// Each subcommand lives in its own file of this package and has its line in
+// the commands table; the logic stays in the conformance packages.
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,21 +18,32 @@ import (
 
 // command is one subcommand.
 type command struct {
-	name    string
 	summary string // one line for the --help listing
 	// run gets the arguments after the subcommand name and returns the
 	// exit status.
 	run func(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 }
 
-var commands = map[string]*command{}
+// commands are the subcommands by name; each one's run function and usage
+// text live in its own file.
+var commands = map[string]*command{
+	"client":  {summary: "wait for a client under test (--listen ADDR) that runs the fixed script, and check it", run: runClient},
+	"decode":  {summary: "decode a raw byte capture of one direction into JSON lines (one per packet, then a summary per message)", run: runDecode},
+	"serve":   {summary: "run our reference contract server (--listen ADDR) for other implementations' clients or for `server`", run: runServe},
+	"server":  {summary: "check a live server implementing the conformance contract (--target HOST:PORT)", run: runServer},
+	"vectors": {summary: "run the golden vectors against our codec (--export DIR writes them for other languages)", run: runVectors},
+}
 
-// register adds a subcommand; called from init in each subcommand's file.
-func register(c *command) {
-	if _, dup := commands[c.name]; dup {
-		panic("sockety-conformance: subcommand registered twice: " + c.name)
+// newFlagSet returns the flag set of subcommand name, writing to stderr;
+// its usage prints usage and then the flags' defaults.
+func newFlagSet(name string, stderr io.Writer, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
 	}
-	commands[c.name] = c
+	return fs
 }
 
 func usage(w io.Writer) {
