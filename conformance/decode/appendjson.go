@@ -53,19 +53,58 @@ func appendKey(dst []byte, k string) []byte {
 
 func appendBool(dst []byte, b bool) []byte { return strconv.AppendBool(dst, b) }
 
-func appendFiles(dst []byte, fs []FileHead) []byte {
+// appendHex appends b as a quoted hex string.
+func appendHex(dst, b []byte) []byte {
+	dst = append(dst, '"')
+	dst = hex.AppendEncode(dst, b)
+	return append(dst, '"')
+}
+
+// The append*Field functions append ,"k":v.
+
+func appendIntField(dst []byte, k string, v int64) []byte {
+	return strconv.AppendInt(appendKey(dst, k), v, 10)
+}
+
+func appendUintField(dst []byte, k string, v uint64) []byte {
+	return strconv.AppendUint(appendKey(dst, k), v, 10)
+}
+
+func appendStringField(dst []byte, k, v string) []byte {
+	return appendString(appendKey(dst, k), v)
+}
+
+func appendBoolField(dst []byte, k string, v bool) []byte {
+	return appendBool(appendKey(dst, k), v)
+}
+
+// appendArray appends the JSON array of xs, each element appended by elem.
+func appendArray[T any](dst []byte, xs []T, elem func([]byte, T) []byte) []byte {
 	dst = append(dst, '[')
-	for i, f := range fs {
+	for i, x := range xs {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = append(dst, `{"size":`...)
-		dst = strconv.AppendUint(dst, f.Size, 10)
-		dst = append(dst, `,"name":`...)
-		dst = appendString(dst, f.Name)
-		dst = append(dst, '}')
+		dst = elem(dst, x)
 	}
 	return append(dst, ']')
+}
+
+func appendFileHead(dst []byte, f FileHead) []byte {
+	dst = append(dst, `{"size":`...)
+	dst = strconv.AppendUint(dst, f.Size, 10)
+	dst = appendStringField(dst, "name", f.Name)
+	return append(dst, '}')
+}
+
+func appendFileSummary(dst []byte, f FileSummary) []byte {
+	dst = append(dst, `{"index":`...)
+	dst = strconv.AppendInt(dst, int64(f.Index), 10)
+	dst = appendStringField(dst, "name", f.Name)
+	dst = appendUintField(dst, "size", f.Size)
+	dst = appendUintField(dst, "received", f.Received)
+	dst = appendBoolField(dst, "ended", f.Ended)
+	return append(dst, '}')
 }
 
 // appendFields appends ,"name":value for every canonical field of p's type;
@@ -98,15 +137,13 @@ func (p *Packet) appendFields(dst []byte, withPayload bool) []byte {
 		case "filesSize":
 			dst = strconv.AppendUint(dst, p.FilesSize, 10)
 		case "files":
-			dst = appendFiles(dst, p.Files)
+			dst = appendArray(dst, p.Files, appendFileHead)
 		case "code":
 			dst = strconv.AppendInt(dst, int64(p.Code), 10)
 		case "index":
 			dst = strconv.AppendInt(dst, int64(p.Index), 10)
 		case "payload":
-			dst = append(dst, '"')
-			dst = hex.AppendEncode(dst, p.Payload)
-			dst = append(dst, '"')
+			dst = appendHex(dst, p.Payload)
 		}
 	}
 	return dst
@@ -132,12 +169,8 @@ func (l *Line) AppendJSON(dst []byte) []byte {
 	dst = l.Packet.appendFields(dst, false)
 	switch l.Packet.Type {
 	case TypeData, TypeStream, TypeFile:
-		dst = appendKey(dst, "payloadLength")
-		dst = strconv.AppendUint(dst, l.PayloadLen, 10)
-		dst = appendKey(dst, "preview")
-		dst = append(dst, '"')
-		dst = hex.AppendEncode(dst, l.Packet.Payload)
-		dst = append(dst, '"')
+		dst = appendUintField(dst, "payloadLength", l.PayloadLen)
+		dst = appendHex(appendKey(dst, "preview"), l.Packet.Payload)
 	}
 	return append(dst, '}')
 }
@@ -146,56 +179,24 @@ func (l *Line) AppendJSON(dst []byte) []byte {
 func (s *Summary) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"summary":`...)
 	dst = appendString(dst, s.Type)
-	dst = appendKey(dst, "channel")
-	dst = strconv.AppendInt(dst, int64(s.Channel), 10)
-	dst = appendKey(dst, "id")
-	dst = appendString(dst, s.ID)
+	dst = appendIntField(dst, "channel", int64(s.Channel))
+	dst = appendStringField(dst, "id", s.ID)
 	if s.RequestID != "" {
-		dst = appendKey(dst, "requestId")
-		dst = appendString(dst, s.RequestID)
+		dst = appendStringField(dst, "requestId", s.RequestID)
 	}
 	if s.Action != "" {
-		dst = appendKey(dst, "action")
-		dst = appendString(dst, s.Action)
+		dst = appendStringField(dst, "action", s.Action)
 	}
-	dst = appendKey(dst, "offset")
-	dst = strconv.AppendInt(dst, s.Offset, 10)
-	dst = appendKey(dst, "dataSize")
-	dst = strconv.AppendUint(dst, s.DataSize, 10)
-	dst = appendKey(dst, "dataReceived")
-	dst = strconv.AppendUint(dst, s.DataReceived, 10)
-	dst = appendKey(dst, "files")
-	dst = append(dst, '[')
-	for i, f := range s.Files {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, `{"index":`...)
-		dst = strconv.AppendInt(dst, int64(f.Index), 10)
-		dst = appendKey(dst, "name")
-		dst = appendString(dst, f.Name)
-		dst = appendKey(dst, "size")
-		dst = strconv.AppendUint(dst, f.Size, 10)
-		dst = appendKey(dst, "received")
-		dst = strconv.AppendUint(dst, f.Received, 10)
-		dst = appendKey(dst, "ended")
-		dst = appendBool(dst, f.Ended)
-		dst = append(dst, '}')
-	}
-	dst = append(dst, ']')
-	dst = appendKey(dst, "stream")
-	dst = appendBool(dst, s.Stream)
-	dst = appendKey(dst, "streamChunks")
-	dst = strconv.AppendInt(dst, int64(s.StreamChunks), 10)
-	dst = appendKey(dst, "streamBytes")
-	dst = strconv.AppendUint(dst, s.StreamBytes, 10)
-	dst = appendKey(dst, "streamEnded")
-	dst = appendBool(dst, s.StreamEnded)
-	dst = appendKey(dst, "contentComplete")
-	dst = appendBool(dst, s.ContentComplete)
-	dst = appendKey(dst, "aborted")
-	dst = appendBool(dst, s.Aborted)
-	dst = appendKey(dst, "complete")
-	dst = appendBool(dst, s.Complete)
+	dst = appendIntField(dst, "offset", s.Offset)
+	dst = appendUintField(dst, "dataSize", s.DataSize)
+	dst = appendUintField(dst, "dataReceived", s.DataReceived)
+	dst = appendArray(appendKey(dst, "files"), s.Files, appendFileSummary)
+	dst = appendBoolField(dst, "stream", s.Stream)
+	dst = appendIntField(dst, "streamChunks", int64(s.StreamChunks))
+	dst = appendUintField(dst, "streamBytes", s.StreamBytes)
+	dst = appendBoolField(dst, "streamEnded", s.StreamEnded)
+	dst = appendBoolField(dst, "contentComplete", s.ContentComplete)
+	dst = appendBoolField(dst, "aborted", s.Aborted)
+	dst = appendBoolField(dst, "complete", s.Complete)
 	return append(dst, '}')
 }

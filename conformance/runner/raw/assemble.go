@@ -54,15 +54,7 @@ type Obj struct {
 
 // Complete reports whether everything the object declared has arrived.
 func (o *Obj) Complete() bool {
-	if !o.ContentDone || int64(len(o.Data)) != o.DataSize {
-		return false
-	}
-	for i := range o.Files {
-		if !o.Files[i].Ended {
-			return false
-		}
-	}
-	return !o.HasStream || o.StreamEnd
+	return o.BodyDone() && (!o.HasStream || o.StreamEnd)
 }
 
 // BodyDone reports whether the content, the data and every file are done (the stream may still
@@ -329,13 +321,10 @@ func (a *Assembler) packet(p *Packet, evs []Event) ([]Event, error) {
 		evs = append(evs, Event{Kind: EvData, Obj: cur, Bytes: p.Body, Packet: p})
 	case TFile:
 		a.checkSizeW(cur, p)
-		if p.Num >= len(cur.Files) {
-			return evs, a.fail(p, "File packet for index %d but the %s has %d files", p.Num, cur.Kind(), len(cur.Files))
+		f, err := a.fileOf(cur, p, "File packet", "File")
+		if err != nil {
+			return evs, err
 		}
-		if p.NumW > 0 && UintWidth(uint64(p.Num), 1, 2, 3) != p.NumW {
-			cur.NonMinimal = append(cur.NonMinimal, fmt.Sprintf("File index %d in %d bytes", p.Num, p.NumW))
-		}
-		f := &cur.Files[p.Num]
 		if f.Ended {
 			return evs, a.fail(p, "File packet for file %d after its File End", p.Num)
 		}
@@ -346,13 +335,10 @@ func (a *Assembler) packet(p *Packet, evs []Event) ([]Event, error) {
 		f.Packets++
 		evs = append(evs, Event{Kind: EvFile, Obj: cur, Index: p.Num, Bytes: p.Body, Packet: p})
 	case TFileEnd:
-		if p.Num >= len(cur.Files) {
-			return evs, a.fail(p, "File End for index %d but the %s has %d files", p.Num, cur.Kind(), len(cur.Files))
+		f, err := a.fileOf(cur, p, "File End", "File End")
+		if err != nil {
+			return evs, err
 		}
-		if p.NumW > 0 && UintWidth(uint64(p.Num), 1, 2, 3) != p.NumW {
-			cur.NonMinimal = append(cur.NonMinimal, fmt.Sprintf("File End index %d in %d bytes", p.Num, p.NumW))
-		}
-		f := &cur.Files[p.Num]
 		if f.Ended {
 			return evs, a.fail(p, "second File End for file %d", p.Num)
 		}
@@ -389,6 +375,19 @@ func (a *Assembler) packet(p *Packet, evs []Event) ([]Event, error) {
 		evs = append(evs, Event{Kind: EvComplete, Obj: cur})
 	}
 	return evs, nil
+}
+
+// fileOf returns the file a File or File End packet p of cur names (packet
+// and field name it in messages), failing on an index beyond cur's files and
+// noting an index field wider than needed.
+func (a *Assembler) fileOf(cur *Obj, p *Packet, packet, field string) (*FileObj, error) {
+	if p.Num >= len(cur.Files) {
+		return nil, a.fail(p, "%s for index %d but the %s has %d files", packet, p.Num, cur.Kind(), len(cur.Files))
+	}
+	if p.NumW > 0 && UintWidth(uint64(p.Num), 1, 2, 3) != p.NumW {
+		cur.NonMinimal = append(cur.NonMinimal, fmt.Sprintf("%s index %d in %d bytes", field, p.Num, p.NumW))
+	}
+	return &cur.Files[p.Num], nil
 }
 
 func (a *Assembler) checkSizeW(o *Obj, p *Packet) {
