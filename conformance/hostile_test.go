@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,7 +93,9 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
-func TestInvalidVectorsAgainstServer(t *testing.T) {
+// eachInvalid runs test as a subtest (with the goroutine check) for every
+// invalid vector whose reader options sockety has.
+func eachInvalid(t *testing.T, test func(t *testing.T, v *vectors.Vector, o sockety.Options)) {
 	for _, v := range invalidVectors(t) {
 		o, ok := optionsFor(v)
 		if !ok {
@@ -100,60 +103,72 @@ func TestInvalidVectorsAgainstServer(t *testing.T) {
 		}
 		t.Run(v.Group+"/"+v.Name, func(t *testing.T) {
 			leaks(t)
-			before := heap()
-			errs := make(chan error, 4)
-			o.OnError = func(_ *sockety.Conn, err error) {
-				select {
-				case errs <- err:
-				default:
-				}
-			}
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv := &sockety.Server{Handler: contract.NewContractHandler(), Options: &o}
-			served := make(chan struct{})
-			go func() {
-				defer close(served)
-				_ = srv.Serve(ln)
-			}()
-			defer func() {
-				_ = srv.Close()
-				<-served
-			}()
-			good, err := sockety.Dial(ctx(t), "tcp", ln.Addr().String(), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer good.Close()
-			nc, err := net.Dial("tcp", ln.Addr().String())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer nc.Close()
-			if _, err := nc.Write(wireBytes(v)); err != nil {
-				t.Fatal(err)
-			}
-			_ = nc.(*net.TCPConn).CloseWrite()
-			select {
-			case err := <-errs:
-				checkVectorErr(t, v, err)
-			case <-time.After(5 * time.Second):
-				t.Fatal("no connection error")
-			}
-			_ = nc.SetReadDeadline(time.Now().Add(5 * time.Second))
-			if _, err := io.Copy(io.Discard, nc); err != nil && !errors.Is(err, net.ErrClosed) && !isReset(err) {
-				t.Fatalf("not closed: %v", err)
-			}
-			if rep, err := good.Call(ctx(t), &sockety.Outgoing{Action: "fast"}); err != nil || rep.Code != sockety.Accept {
-				t.Fatalf("healthy connection: %+v %v", rep, err)
-			}
-			if grow := heap() - before; grow > 64<<20 {
-				t.Fatalf("heap grew by %d", grow)
-			}
+			test(t, v, o)
 		})
 	}
+}
+
+// onLoopback runs serve on a new loopback listener in the background; when
+// the test ends, stop ends it and serve's return is awaited. It returns the
+// listener's address.
+func onLoopback(t *testing.T, serve, stop func(ln net.Listener)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var served sync.WaitGroup
+	served.Go(func() { serve(ln) })
+	t.Cleanup(func() {
+		stop(ln)
+		served.Wait()
+	})
+	return ln.Addr().String()
+}
+
+func TestInvalidVectorsAgainstServer(t *testing.T) {
+	eachInvalid(t, func(t *testing.T, v *vectors.Vector, o sockety.Options) {
+		before := heap()
+		errs := make(chan error, 4)
+		o.OnError = func(_ *sockety.Conn, err error) {
+			select {
+			case errs <- err:
+			default:
+			}
+		}
+		srv := &sockety.Server{Handler: contract.NewContractHandler(), Options: &o}
+		addr := onLoopback(t, func(ln net.Listener) { _ = srv.Serve(ln) }, func(net.Listener) { _ = srv.Close() })
+		good, err := sockety.Dial(ctx(t), "tcp", addr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer good.Close()
+		nc, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		if _, err := nc.Write(wireBytes(v)); err != nil {
+			t.Fatal(err)
+		}
+		_ = nc.(*net.TCPConn).CloseWrite()
+		select {
+		case err := <-errs:
+			checkVectorErr(t, v, err)
+		case <-time.After(5 * time.Second):
+			t.Fatal("no connection error")
+		}
+		_ = nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.Copy(io.Discard, nc); err != nil && !errors.Is(err, net.ErrClosed) && !isReset(err) {
+			t.Fatalf("not closed: %v", err)
+		}
+		if rep, err := good.Call(ctx(t), &sockety.Outgoing{Action: "fast"}); err != nil || rep.Code != sockety.Accept {
+			t.Fatalf("healthy connection: %+v %v", rep, err)
+		}
+		if grow := heap() - before; grow > 64<<20 {
+			t.Fatalf("heap grew by %d", grow)
+		}
+	})
 }
 
 func isReset(err error) bool {
@@ -162,46 +177,29 @@ func isReset(err error) bool {
 }
 
 func TestInvalidVectorsAgainstClient(t *testing.T) {
-	for _, v := range invalidVectors(t) {
-		o, ok := optionsFor(v)
-		if !ok {
-			continue
-		}
-		t.Run(v.Group+"/"+v.Name, func(t *testing.T) {
-			leaks(t)
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
+	eachInvalid(t, func(t *testing.T, v *vectors.Vector, o sockety.Options) {
+		addr := onLoopback(t, func(ln net.Listener) {
+			nc, err := ln.Accept()
 			if err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				nc, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				defer nc.Close()
-				_, _ = nc.Write(wireBytes(v))
-				_ = nc.(*net.TCPConn).CloseWrite()
-				_ = nc.SetReadDeadline(time.Now().Add(10 * time.Second))
-				_, _ = io.Copy(io.Discard, nc)
-			}()
-			defer func() {
-				_ = ln.Close()
-				<-done
-			}()
-			c, err := sockety.Dial(ctx(t), "tcp", ln.Addr().String(), &o)
-			if err != nil {
-				checkVectorErr(t, v, err)
 				return
 			}
-			defer c.Close()
-			select {
-			case <-c.Done():
-			case <-time.After(5 * time.Second):
-				t.Fatal("client connection still open")
-			}
-			checkVectorErr(t, v, c.Err())
-		})
-	}
+			defer nc.Close()
+			_, _ = nc.Write(wireBytes(v))
+			_ = nc.(*net.TCPConn).CloseWrite()
+			_ = nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+			_, _ = io.Copy(io.Discard, nc)
+		}, func(ln net.Listener) { _ = ln.Close() })
+		c, err := sockety.Dial(ctx(t), "tcp", addr, &o)
+		if err != nil {
+			checkVectorErr(t, v, err)
+			return
+		}
+		defer c.Close()
+		select {
+		case <-c.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatal("client connection still open")
+		}
+		checkVectorErr(t, v, c.Err())
+	})
 }
