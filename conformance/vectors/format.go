@@ -271,11 +271,8 @@ func ParseFile(path string, data []byte) (*File, error) {
 	if f.Format != FormatVersion {
 		return nil, formatErr(path, "format %q, want %q", f.Format, FormatVersion)
 	}
-	if f.Group, err = top.str("group", true, true); err != nil {
+	if f.Group, err = top.name("group"); err != nil {
 		return nil, err
-	}
-	if !isName(f.Group) {
-		return nil, formatErr(path, "group %q: want lower-case letters, digits and dashes", f.Group)
 	}
 	if f.Description, err = top.str("description", true, true); err != nil {
 		return nil, err
@@ -305,6 +302,15 @@ func ParseFile(path string, data []byte) (*File, error) {
 	return f, nil
 }
 
+// name reads the required field k, a name (see isName).
+func (o *object) name(k string) (string, error) {
+	s, err := o.str(k, true, true)
+	if err == nil && !isName(s) {
+		err = formatErr(o.where, "%s %q: want lower-case letters, digits and dashes", k, s)
+	}
+	return s, err
+}
+
 func isName(s string) bool {
 	if s == "" || len(s) > 100 {
 		return false
@@ -323,11 +329,8 @@ func parseVector(where, group string, raw json.RawMessage) (*Vector, error) {
 		return nil, err
 	}
 	v := &Vector{Group: group}
-	if v.Name, err = o.str("name", true, true); err != nil {
+	if v.Name, err = o.name("name"); err != nil {
 		return nil, err
-	}
-	if !isName(v.Name) {
-		return nil, formatErr(where, "name %q: want lower-case letters, digits and dashes", v.Name)
 	}
 	where = where + " (" + v.Name + ")"
 	o.where = where
@@ -340,20 +343,16 @@ func parseVector(where, group string, raw json.RawMessage) (*Vector, error) {
 	if v.Options, err = parseOptions(where, o); err != nil {
 		return nil, err
 	}
-	groups, _, err := o.array("bytes", true)
+	v.Groups, err = parseEach(o, where, "bytes", func(where string, raw json.RawMessage) (ByteGroup, error) {
+		bg, err := parseByteGroup(where, raw, MaxVectorBytes-len(v.Bytes))
+		v.Bytes = append(v.Bytes, bg.Bytes...)
+		return bg, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if len(groups) == 0 {
+	if len(v.Groups) == 0 {
 		return nil, formatErr(where, "no bytes")
-	}
-	for i, g := range groups {
-		bg, err := parseByteGroup(fmt.Sprintf("%s: bytes[%d]", where, i), g, MaxVectorBytes-len(v.Bytes))
-		if err != nil {
-			return nil, err
-		}
-		v.Groups = append(v.Groups, bg)
-		v.Bytes = append(v.Bytes, bg.Bytes...)
 	}
 	if o.has("error") {
 		for _, k := range []string{"expect", "messages", "canonical"} {
@@ -372,19 +371,11 @@ func parseVector(where, group string, raw json.RawMessage) (*Vector, error) {
 	if v.Canonical, err = o.boolean("canonical", true); err != nil {
 		return nil, err
 	}
-	exp, _, err := o.array("expect", true)
-	if err != nil {
+	if v.Expect, err = parseEach(o, where, "expect", parsePacket); err != nil {
 		return nil, err
 	}
-	if len(exp) == 0 {
+	if len(v.Expect) == 0 {
 		return nil, formatErr(where, "expect is empty")
-	}
-	for i, r := range exp {
-		p, err := parsePacket(fmt.Sprintf("%s: expect[%d]", where, i), r)
-		if err != nil {
-			return nil, err
-		}
-		v.Expect = append(v.Expect, p)
 	}
 	if v.Options.Header != (v.Expect[0].Type == decode.TypeHeader) {
 		return nil, formatErr(where, "option header and the first expected packet disagree")
@@ -394,18 +385,28 @@ func parseVector(where, group string, raw json.RawMessage) (*Vector, error) {
 			return nil, formatErr(where, "expect[%d]: header after the first packet", i+1)
 		}
 	}
-	msgs, _, err := o.array("messages", true)
+	if v.Messages, err = parseEach(o, where, "messages", parseSummary); err != nil {
+		return nil, err
+	}
+	return v, o.done()
+}
+
+// parseEach parses every element of o's required array k with parse, which
+// names it "where: k[i]" in errors.
+func parseEach[T any](o *object, where, k string, parse func(where string, raw json.RawMessage) (T, error)) ([]T, error) {
+	a, _, err := o.array(k, true)
 	if err != nil {
 		return nil, err
 	}
-	for i, r := range msgs {
-		s, err := parseSummary(fmt.Sprintf("%s: messages[%d]", where, i), r)
+	out := make([]T, 0, len(a))
+	for i, r := range a {
+		x, err := parse(fmt.Sprintf("%s: %s[%d]", where, k, i), r)
 		if err != nil {
 			return nil, err
 		}
-		v.Messages = append(v.Messages, s)
+		out = append(out, x)
 	}
-	return v, o.done()
+	return out, nil
 }
 
 func (v *Vector) String() string { return v.Group + "/" + v.Name }
@@ -714,34 +715,26 @@ func parsePacket(where string, raw json.RawMessage) (decode.Packet, error) {
 }
 
 func parseFiles(where string, o *object) ([]decode.FileHead, error) {
-	a, _, err := o.array("files", true)
+	return parseEach(o, where, "files", parseFileHead)
+}
+
+func parseFileHead(where string, raw json.RawMessage) (decode.FileHead, error) {
+	var f decode.FileHead
+	fo, err := parseObject(where, raw)
 	if err != nil {
-		return nil, err
+		return f, err
 	}
-	out := []decode.FileHead{}
-	for i, r := range a {
-		w := fmt.Sprintf("%s: files[%d]", where, i)
-		fo, err := parseObject(w, r)
-		if err != nil {
-			return nil, err
-		}
-		var f decode.FileHead
-		if f.Size, _, err = fo.uint("size", true, 1<<48-1); err != nil {
-			return nil, err
-		}
-		nr, _, err := fo.raw("name", true)
-		if err != nil {
-			return nil, err
-		}
-		if f.Name, err = parseText(w+": name", nr); err != nil {
-			return nil, err
-		}
-		if err := fo.done(); err != nil {
-			return nil, err
-		}
-		out = append(out, f)
+	if f.Size, _, err = fo.uint("size", true, 1<<48-1); err != nil {
+		return f, err
 	}
-	return out, nil
+	nr, _, err := fo.raw("name", true)
+	if err != nil {
+		return f, err
+	}
+	if f.Name, err = parseText(where+": name", nr); err != nil {
+		return f, err
+	}
+	return f, fo.done()
 }
 
 func parseSummary(where string, raw json.RawMessage) (ExpectedSummary, error) {
