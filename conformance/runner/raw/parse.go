@@ -106,33 +106,27 @@ func ParsePacket(b []byte, off int) (Packet, int, error) {
 		return nil
 	}
 	switch p.Type {
-	case TSwitchLow:
-		p.Num, p.NumW = int(b[0]&15), 1
-		p.Raw = b[:1]
-		return p, 1, nil
-	case TSwitch:
-		if err := need(2); err != nil {
+	case TSwitchLow, TSwitch, TFastLow, TFast:
+		// A channel or code in the low nibble (low forms) or in 12 bits
+		// (one more byte); a fast reply then has the message UUID.
+		numW := 1
+		if p.Type == TSwitch || p.Type == TFast {
+			numW = 2
+		}
+		n := numW
+		if p.Type == TFastLow || p.Type == TFast {
+			n += 16
+		}
+		if err := need(n); err != nil {
 			return p, 0, err
 		}
-		p.Num, p.NumW = int(b[0]&15)<<8|int(b[1]), 2
-		p.Raw = b[:2]
-		return p, 2, nil
-	case TFastLow:
-		if err := need(17); err != nil {
-			return p, 0, err
+		p.Num, p.NumW = int(b[0]&15), numW
+		if numW == 2 {
+			p.Num = p.Num<<8 | int(b[1])
 		}
-		p.Num, p.NumW = int(b[0]&15), 1
-		copy(p.ID[:], b[1:17])
-		p.Raw = b[:17]
-		return p, 17, nil
-	case TFast:
-		if err := need(18); err != nil {
-			return p, 0, err
-		}
-		p.Num, p.NumW = int(b[0]&15)<<8|int(b[1]), 2
-		copy(p.ID[:], b[2:18])
-		p.Raw = b[:18]
-		return p, 18, nil
+		copy(p.ID[:], b[p.NumW:n])
+		p.Raw = b[:n]
+		return p, n, nil
 	case TStreamEnd, TAbort, THeartbeat, TGoAway:
 		if b[0]&15 != 0 {
 			return p, 0, &ParseError{off, fmt.Sprintf("%s packet 0x%02x has non-zero low bits", TypeName(p.Type), b[0])}
