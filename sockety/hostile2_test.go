@@ -26,10 +26,11 @@ type hostileInput struct {
 	name       string
 	opts       sockety.Options // limits of the side under test
 	input      func(t *testing.T) []byte
-	closeWrite bool  // half-close after the input
-	class      error // errors.Is target for the connection's error
-	protocol   bool  // the error must also be a *sockety.ProtocolError
-	noHeader   bool  // input is sent instead of the 0xE3 header, not after it
+	closeWrite bool   // half-close after the input
+	class      error  // errors.Is target for the connection's error
+	protocol   bool   // the error must also be a *sockety.ProtocolError
+	noHeader   bool   // input is sent instead of the 0xE3 header, not after it
+	limit      string // the Options limit the input exceeds by one, if any
 }
 
 // bytes is what the hostile peer sends.
@@ -120,13 +121,13 @@ func hostileInputs() []hostileInput {
 		{name: "reserved bits in file end", input: func(*testing.T) []byte { return []byte{0xD4} }, class: wire.ErrReservedBits, protocol: true},
 		{name: "action above MaxActionLength", opts: sockety.Options{MaxActionLength: 16}, input: func(t *testing.T) []byte {
 			return pkt(t, wire.MessageHeader{Action: strings.Repeat("a", 17)})
-		}, class: wire.ErrLimit, protocol: true},
+		}, class: wire.ErrLimit, protocol: true, limit: "MaxActionLength"},
 		{name: "files above MaxFiles", opts: sockety.Options{MaxFiles: 4}, input: func(t *testing.T) []byte {
 			return pkt(t, wire.MessageHeader{Action: "x", Files: make([]wire.FileHeader, 5)})
-		}, class: wire.ErrLimit, protocol: true},
+		}, class: wire.ErrLimit, protocol: true, limit: "MaxFiles"},
 		{name: "switch beyond announced Channels", opts: sockety.Options{Channels: 16}, input: func(*testing.T) []byte {
 			return must(wire.AppendSwitchChannel(nil, 16))
-		}, class: wire.ErrChannelRange, protocol: true},
+		}, class: wire.ErrChannelRange, protocol: true, limit: "Channels"},
 		{name: "headers in progress above MaxBufferedBytes", opts: sockety.Options{MaxBufferedBytes: 64 << 10}, input: func(t *testing.T) []byte {
 			// 8 messages each waiting for 1 byte of data, with 16 KiB actions.
 			var b []byte

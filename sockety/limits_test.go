@@ -11,10 +11,11 @@ import (
 	"github.com/sockety-harness/sockety-harness/sockety/wire"
 )
 
-// Each configurable limit of Options, at its value and one above. The
-// "one above" inputs, sent by a raw peer, are also in hostileInputs (run
-// against server and client); here the value itself must be accepted
-// from a real client and the connection must stay usable.
+// Each configurable limit of Options, at its value and one above. Most
+// "one above" inputs, sent by a raw peer, are the hostileInputs marked
+// with their limit (run against server and client there); here the value
+// itself must be accepted from a real client and the connection must stay
+// usable.
 
 func TestLimitsAtBoundAccepted(t *testing.T) {
 	checkLeaks(t)
@@ -48,22 +49,20 @@ func TestLimitsAtBoundAccepted(t *testing.T) {
 }
 
 func TestLimitsAboveBoundRejected(t *testing.T) {
-	cases := []hostileInput{
-		{name: "Channels", opts: sockety.Options{Channels: 16}, input: func(*testing.T) []byte { return must(wire.AppendSwitchChannel(nil, 16)) }, class: wire.ErrChannelRange},
-		{name: "MaxActionLength", opts: sockety.Options{MaxActionLength: 16}, input: func(t *testing.T) []byte {
-			return pkt(t, wire.MessageHeader{Action: strings.Repeat("a", 17)})
-		}, class: wire.ErrLimit},
-		{name: "MaxFiles", opts: sockety.Options{MaxFiles: 4}, input: func(t *testing.T) []byte {
-			return pkt(t, wire.MessageHeader{Action: "x", Files: make([]wire.FileHeader, 5)})
-		}, class: wire.ErrLimit},
-		{name: "MaxBufferedBytes (headers)", opts: sockety.Options{MaxBufferedBytes: 32 << 10}, input: func(t *testing.T) []byte {
-			var b []byte
-			for ch := 0; ch < 4; ch++ {
-				b = cat(b, must(wire.AppendSwitchChannel(nil, ch)), pkt(t, wire.MessageHeader{Action: strings.Repeat("z", 10<<10), DataSize: 1}))
-			}
-			return b
-		}, class: sockety.ErrLimit},
+	var cases []hostileInput
+	for _, tc := range hostileInputs() {
+		if tc.limit != "" {
+			tc.name = tc.limit
+			cases = append(cases, tc)
+		}
 	}
+	cases = append(cases, hostileInput{name: "MaxBufferedBytes (headers)", opts: sockety.Options{MaxBufferedBytes: 32 << 10}, input: func(t *testing.T) []byte {
+		var b []byte
+		for ch := 0; ch < 4; ch++ {
+			b = cat(b, must(wire.AppendSwitchChannel(nil, ch)), pkt(t, wire.MessageHeader{Action: strings.Repeat("z", 10<<10), DataSize: 1}))
+		}
+		return b
+	}, class: sockety.ErrLimit})
 	for _, tc := range cases {
 		tc.protocol = true
 		t.Run(tc.name, func(t *testing.T) {
