@@ -22,14 +22,12 @@ func (b *builder) fastReply() {
 		}
 		b.on(fmt.Sprintf("fastreply/2.%d", i+1), secFast, fmt.Sprintf("`code` %d gets Fast Reply %d (%s)", code, code, form),
 			"`code`: fast reply with the decimal code in the data; 12-bit form 0100AAAA AAAAAAAA for 16-4095", func(t *runner.T, s *sess) {
-				m := newMsg("code", []byte(strconv.Itoa(code)))
-				s.sendFast(m, code, "`code`")
+				s.sendFast(newMsg("code", []byte(strconv.Itoa(code))), code, "`code`")
 			})
 	}
 	b.on("fastreply/3", secFast, "unknown action `no-such-action` gets Fast Reply 2 (Not Implemented)",
 		"any other action: fast reply 2 when a response is expected", func(t *runner.T, s *sess) {
-			m := newMsg("no-such-action", []byte("x"))
-			s.sendFast(m, 2, "an unknown action")
+			s.sendFast(newMsg("no-such-action", []byte("x")), 2, "an unknown action")
 		})
 	b.on("fastreply/4", secFast, "unknown action with files and a stream: Fast Reply 2 after reading it whole",
 		"any other action: fast reply 2; the message is read whole", func(t *runner.T, s *sess) {
@@ -47,13 +45,11 @@ func (b *builder) fastReply() {
 		})
 	b.on("fastreply/6", secFast, "`code` 5 with a stream: the reply comes after the stream ends",
 		"a message is complete when its stream has ended", func(t *runner.T, s *sess) {
-			m := newMsg("code", []byte("5")).withStream([]byte("a"), []byte("b"))
-			s.sendFast(m, 5, "`code` with a stream")
+			s.sendFast(newMsg("code", []byte("5")).withStream([]byte("a"), []byte("b")), 5, "`code` with a stream")
 		})
 	b.on("fastreply/7", secFast, "`code` with data \"abc\" (not a number) gets Fast Reply 4 (Bad Request)",
 		"contract: `code` data that is not a number in 0-4095 gets 4", func(t *runner.T, s *sess) {
-			m := newMsg("code", []byte("abc"))
-			s.sendFast(m, 4, "`code` abc")
+			s.sendFast(newMsg("code", []byte("abc")), 4, "`code` abc")
 		})
 }
 
