@@ -202,16 +202,16 @@ func rawDial(t *testing.T, addr string) net.Conn {
 	return nc
 }
 
-// send writes b to nc.
-func send(t *testing.T, nc net.Conn, b []byte) {
+// mustWrite writes b to nc.
+func mustWrite(t *testing.T, nc net.Conn, b []byte) {
 	t.Helper()
 	if _, err := nc.Write(b); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// receive returns the next value from ch; after d it fails t with what.
-func receive[T any](t *testing.T, ch <-chan T, d time.Duration, what string) T {
+// recvWithin returns the next value from ch; after d it fails t with what.
+func recvWithin[T any](t *testing.T, ch <-chan T, d time.Duration, what string) T {
 	t.Helper()
 	select {
 	case v := <-ch:
@@ -225,7 +225,7 @@ func receive[T any](t *testing.T, ch <-chan T, d time.Duration, what string) T {
 
 func waitErr(t *testing.T, errs chan error) error {
 	t.Helper()
-	return receive(t, errs, 5*time.Second, "no connection error reported")
+	return recvWithin(t, errs, 5*time.Second, "no connection error reported")
 }
 
 // noErr fails t when errs already holds an error.
@@ -384,7 +384,7 @@ func clientErr(t *testing.T, addr string, opts *sockety.Options) error {
 		return err
 	}
 	defer c.Close()
-	receive(t, c.Done(), 10*time.Second, "client connection still open after the hostile input")
+	recvWithin(t, c.Done(), 10*time.Second, "client connection still open after the hostile input")
 	return c.Err()
 }
 

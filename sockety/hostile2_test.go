@@ -156,7 +156,7 @@ func attackServer(t *testing.T, tc hostileInput) error {
 	good := dial(t, addr, nil)
 	healthy(t, good)
 	nc := rawDial(t, addr)
-	send(t, nc, tc.bytes(t))
+	mustWrite(t, nc, tc.bytes(t))
 	if tc.closeWrite {
 		_ = nc.(*net.TCPConn).CloseWrite()
 	}
@@ -274,7 +274,7 @@ func TestSlowlorisBody(t *testing.T) {
 	addr, errs := errServer(t, &sockety.Options{IdleTimeout: time.Second, MinReceiveRate: -1, ReceiveRateWindow: 300 * time.Millisecond})
 	good := dial(t, addr, &sockety.Options{HeartbeatInterval: 200 * time.Millisecond})
 	nc := rawDial(t, addr)
-	send(t, nc, cat([]byte{0xE3}, pkt(t, wire.MessageHeader{Action: "ping", DataSize: 100}), must(wire.AppendDataHeader(nil, 100))))
+	mustWrite(t, nc, cat([]byte{0xE3}, pkt(t, wire.MessageHeader{Action: "ping", DataSize: 100}), must(wire.AppendDataHeader(nil, 100))))
 	stop := make(chan struct{})
 	defer close(stop)
 	trickle(nc, make([]byte, 10), 200*time.Millisecond, stop) // 2s, above IdleTimeout
@@ -324,7 +324,7 @@ func TestResetMidMessage(t *testing.T) {
 		addr, errs := errServer(t, nil)
 		good := dial(t, addr, nil)
 		nc := rawDial(t, addr)
-		send(t, nc, input(t))
+		mustWrite(t, nc, input(t))
 		time.Sleep(50 * time.Millisecond)
 		rst(nc)
 		checkClass(t, waitErr(t, errs), syscallECONNRESET, false)
@@ -439,7 +439,7 @@ func TestServerWritesToPeerThatStopsReading(t *testing.T) {
 	addr, errs := errServerWith(t, r, &sockety.Options{WriteTimeout: 300 * time.Millisecond})
 	good := dial(t, addr, nil)
 	nc := rawDial(t, addr)
-	send(t, nc, cat([]byte{0xE3}, pkt(t, wire.MessageHeader{Action: "big", Expects: true})))
+	mustWrite(t, nc, cat([]byte{0xE3}, pkt(t, wire.MessageHeader{Action: "big", Expects: true})))
 	if err := waitErr(t, errs); !isTimeout(err) {
 		t.Fatalf("error %v, want a write timeout", err)
 	}
@@ -498,7 +498,7 @@ func TestClientHostileFloods(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 			checkHeap(t, before)
 			close(release)
-			receive(t, c.Done(), 10*time.Second, "client not closed")
+			recvWithin(t, c.Done(), 10*time.Second, "client not closed")
 			checkClass(t, c.Err(), tc.class, false)
 		})
 	}

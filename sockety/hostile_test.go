@@ -71,10 +71,10 @@ func cutMidMessage(t *testing.T, cut func(nc net.Conn)) error {
 	checkLeaks(t)
 	ts, got := readErrServer(t)
 	nc := rawDial(t, ts.addr)
-	send(t, nc, cat([]byte{0xE3}, msgBytes(t, "big", 1<<20, false), []byte{0xE0, 0x10}, make([]byte, 16)))
+	mustWrite(t, nc, cat([]byte{0xE3}, msgBytes(t, "big", 1<<20, false), []byte{0xE0, 0x10}, make([]byte, 16)))
 	time.Sleep(20 * time.Millisecond)
 	cut(nc)
-	return receive(t, got, 5*time.Second, "handler still blocked")
+	return recvWithin(t, got, 5*time.Second, "handler still blocked")
 }
 
 func TestPeerClosesMidMessage(t *testing.T) {
@@ -107,8 +107,8 @@ func TestDeclared256TiBIsBounded(t *testing.T) {
 	ts := startServer(t, r, nil, nil)
 	before := heapNow()
 	nc := rawDial(t, ts.addr)
-	send(t, nc, cat([]byte{0xE3}, msgBytes(t, "big", wire.MaxSize48, false), []byte{0xE0, 0x04, 1, 2, 3, 4}))
-	receive(t, started, 5*time.Second, "handler not started")
+	mustWrite(t, nc, cat([]byte{0xE3}, msgBytes(t, "big", wire.MaxSize48, false), []byte{0xE0, 0x04, 1, 2, 3, 4}))
+	recvWithin(t, started, 5*time.Second, "handler not started")
 	checkHeap(t, before)
 }
 
@@ -150,7 +150,7 @@ func TestHeartbeatKeepsIdleConnection(t *testing.T) {
 	if err := waitErr(t, errs); !errors.Is(err, sockety.ErrIdleTimeout) {
 		t.Fatalf("server error %v, want idle timeout", err)
 	}
-	receive(t, c2.Done(), 5*time.Second, "idle client not closed")
+	recvWithin(t, c2.Done(), 5*time.Second, "idle client not closed")
 }
 
 func TestManyHalfSentMessagesBounded(t *testing.T) {
@@ -164,7 +164,7 @@ func TestManyHalfSentMessagesBounded(t *testing.T) {
 		b = append(b, msgBytes(t, "ping", 60000, false)...)
 		b = append(b, 0xE0, 10, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 	}
-	send(t, nc, b)
+	mustWrite(t, nc, b)
 	// Other connections are served meanwhile.
 	healthy(t, dial(t, addr, nil))
 	grow := checkHeapBound(t, before, heapBound)
@@ -179,7 +179,7 @@ func TestSwitchChannelFlood(t *testing.T) {
 	for i := 0; i < 1<<20; i++ {
 		b = append(b, byte(i&15))
 	}
-	send(t, nc, append(b, msgBytes(t, "fast", 0, true)...))
+	mustWrite(t, nc, append(b, msgBytes(t, "fast", 0, true)...))
 	_ = nc.SetReadDeadline(time.Now().Add(10 * time.Second))
 	// Header (1 byte) then a 17-byte fast reply.
 	got := make([]byte, 18)
@@ -212,7 +212,7 @@ func TestWriteTimeoutOnPeerThatStopsReading(t *testing.T) {
 	if err == nil {
 		t.Fatal("1 GiB passed to a peer that does not read")
 	}
-	receive(t, c.Done(), 10*time.Second, "connection not ended by the write timeout")
+	recvWithin(t, c.Done(), 10*time.Second, "connection not ended by the write timeout")
 	if !isTimeout(c.Err()) {
 		t.Fatalf("connection error %v, want a timeout", c.Err())
 	}
@@ -227,7 +227,7 @@ func TestHalfClosedPeerGetsItsReply(t *testing.T) {
 	})
 	ts := startServer(t, r, nil, nil)
 	nc := rawDial(t, ts.addr)
-	send(t, nc, append([]byte{0xE3}, msgBytes(t, "slowfast", 0, true)...))
+	mustWrite(t, nc, append([]byte{0xE3}, msgBytes(t, "slowfast", 0, true)...))
 	if err := nc.(*net.TCPConn).CloseWrite(); err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +246,7 @@ func TestTLSHandshakeGarbage(t *testing.T) {
 	scfg, ccfg := selfSigned(t)
 	ts := startServer(t, contract.NewContractHandler(), &sockety.Options{HeaderTimeout: 500 * time.Millisecond}, scfg)
 	nc := rawDial(t, ts.addr)
-	send(t, nc, []byte("GET / HTTP/1.1\r\n\r\n\x16\x03\x01\xff\xff garbage"))
+	mustWrite(t, nc, []byte("GET / HTTP/1.1\r\n\r\n\x16\x03\x01\xff\xff garbage"))
 	closedByPeer(t, nc)
 	// A proper TLS client is still served.
 	healthyTLS(t, ts.addr, ccfg)

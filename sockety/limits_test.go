@@ -105,7 +105,7 @@ func TestLimitBufferedPayload(t *testing.T) {
 	// Client write queue + server buffer + codec, far below 32 MiB.
 	checkHeapBound(t, before, 12<<20)
 	close(release)
-	if n := receive(t, got, 20*time.Second, "handler did not get the payload"); n != total {
+	if n := recvWithin(t, got, 20*time.Second, "handler did not get the payload"); n != total {
 		t.Fatalf("handler read %d bytes, want %d", n, total)
 	}
 	if err := <-passed; err != nil {
@@ -125,7 +125,7 @@ func TestLimitTimeouts(t *testing.T) {
 	t.Run("IdleTimeout", func(t *testing.T) {
 		checkLeaks(t)
 		addr, errs := errServer(t, &sockety.Options{IdleTimeout: 300 * time.Millisecond})
-		send(t, rawDial(t, addr), []byte{0xE3})
+		mustWrite(t, rawDial(t, addr), []byte{0xE3})
 		errWithin(t, errs, sockety.ErrIdleTimeout, 2*time.Second, "idle timeout")
 	})
 	t.Run("IdleTimeout disabled", func(t *testing.T) {
