@@ -181,6 +181,20 @@ func (cn *conn) oneWay(ctx context.Context, kind byte, payload []byte, release f
 	}
 }
 
+// heartbeat sends a heartbeat frame; done as a small oneWay frame.
+func (cn *conn) heartbeat(ctx context.Context) error {
+	b, err := cn.w.heartbeat()
+	if err != nil || b == nil {
+		return err
+	}
+	select {
+	case <-b.done:
+		return b.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // client spreads operations over its connections round-robin.
 type client struct {
 	cfg   competitors.ClientConfig
@@ -221,7 +235,7 @@ func (cl *client) Prepare(_ context.Context, b competitors.Benchmark) (competito
 	sc := b.Scenario
 	switch sc.Kind {
 	case scenarios.Heartbeat:
-		return func(ctx context.Context) error { return cl.pick().oneWay(ctx, kindHeartbeat, nil, nil) }, nil
+		return func(ctx context.Context) error { return cl.pick().heartbeat(ctx) }, nil
 	case scenarios.OneWay:
 		return func(ctx context.Context) error { return cl.pick().oneWay(ctx, kindOneWay, nil, nil) }, nil
 	case scenarios.FastReply:

@@ -108,6 +108,37 @@ func (w *writer) send(kind byte, id uint32, payload []byte, release func(), wait
 	return b, nil
 }
 
+// heartbeat queues a heartbeat frame (one byte): send's path without
+// payload or release, as short as Sockety's heartbeat. It returns a batch to
+// wait for only when more than maxQueued bytes are queued.
+func (w *writer) heartbeat() (*batch, error) {
+	w.mu.Lock()
+	if w.err != nil {
+		err := w.err
+		w.mu.Unlock()
+		return nil, err
+	}
+	w.buf = append(w.buf, kindHeartbeat)
+	w.queued += heartbeatLen
+	var b *batch
+	if w.queued > maxQueued {
+		if w.cur == nil {
+			w.cur = &batch{done: make(chan struct{})}
+		}
+		b = w.cur
+	}
+	kick := !w.kicked
+	w.kicked = true
+	w.mu.Unlock()
+	if kick {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+	return b, nil
+}
+
 // close stops the loop with err (frames still queued are dropped and their
 // waiters get err) and waits for it.
 func (w *writer) close(err error) {

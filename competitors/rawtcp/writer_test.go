@@ -76,7 +76,13 @@ func TestWriterFrames(t *testing.T) {
 	}()
 	var last *batch
 	for i, f := range frames {
-		bt, err := w.send(f.kind, f.id, f.payload, f.release, i == len(frames)-1)
+		var bt *batch
+		var err error
+		if f.kind == kindHeartbeat && i < len(frames)-1 {
+			bt, err = w.heartbeat() // the heartbeat path, and send, give the same byte
+		} else {
+			bt, err = w.send(f.kind, f.id, f.payload, f.release, i == len(frames)-1)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,5 +114,8 @@ func TestWriterFrames(t *testing.T) {
 	w.close(errClosed)
 	if _, err := w.send(kindHeartbeat, 0, nil, nil, false); err == nil {
 		t.Fatal("send after close succeeded")
+	}
+	if _, err := w.heartbeat(); err == nil {
+		t.Fatal("heartbeat after close succeeded")
 	}
 }

@@ -50,28 +50,40 @@ def tree_cpu(pid):
 
 
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+    """A port p such that p and p+1 (the control port) were free a moment ago."""
+    while True:
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        p = s.getsockname()[1]
+        s.close()
+        try:
+            t = socket.socket()
+            t.bind(("127.0.0.1", p + 1))
+            t.close()
+            return p
+        except OSError:
+            continue
 
 
 class Server:
     """sockety-bench --server-only for one suite, one worker on SERVER_CPU."""
 
     def __init__(self, filt, excl):
-        self.port, self.token = free_port(), secrets.token_hex(16)
         self.filt, self.excl = filt, excl
-        cmd = pinned(SERVER_CPU, [SB, "--server-only", "-p", str(self.port), "-s", "1", "--server-procs", "1",
-                                  "-f", filt, "-e", excl, "--token", self.token, "--no-color"])
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for line in self.proc.stdout:
-            if line.startswith("Running until interrupted"):
-                break
-        else:
-            raise RuntimeError("server-only did not start")
-        self.addr = f"127.0.0.1:{self.port}"
+        for attempt in range(3):  # a picked port can be taken before the server binds it
+            self.port, self.token = free_port(), secrets.token_hex(16)
+            cmd = pinned(SERVER_CPU, [SB, "--server-only", "-p", str(self.port), "-s", "1", "--server-procs", "1",
+                                      "-f", filt, "-e", excl, "--token", self.token, "--no-color"])
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            seen = []
+            for line in self.proc.stdout:
+                seen.append(line)
+                if line.startswith("Running until interrupted"):
+                    self.addr = f"127.0.0.1:{self.port}"
+                    return
+            self.proc.wait()
+            print(f"server-only did not start (attempt {attempt + 1}): {''.join(seen[-3:]).strip()}", flush=True)
+        raise RuntimeError("server-only did not start")
 
     def cpu(self):
         return tree_cpu(self.proc.pid)
