@@ -170,29 +170,19 @@ func (cn *conn) forget(id uint32) bool {
 // Sockety suite's meanings, so that this row is its floor.
 func (cn *conn) oneWay(ctx context.Context, kind byte, payload []byte, release func()) error {
 	b, err := cn.w.send(kind, 0, payload, release, len(payload) >= bigPayload)
-	if err != nil || b == nil {
+	if err != nil {
 		return err
 	}
-	select {
-	case <-b.done:
-		return b.err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return b.wait(ctx)
 }
 
 // heartbeat sends a heartbeat frame; done as a small oneWay frame.
 func (cn *conn) heartbeat(ctx context.Context) error {
 	b, err := cn.w.heartbeat()
-	if err != nil || b == nil {
+	if err != nil {
 		return err
 	}
-	select {
-	case <-b.done:
-		return b.err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return b.wait(ctx)
 }
 
 // client spreads operations over its connections round-robin.
@@ -239,35 +229,9 @@ func (cl *client) Prepare(_ context.Context, b competitors.Benchmark) (competito
 	case scenarios.OneWay:
 		return func(ctx context.Context) error { return cl.pick().oneWay(ctx, kindOneWay, nil, nil) }, nil
 	case scenarios.FastReply:
-		return func(ctx context.Context) error {
-			r, err := cl.pick().request(ctx, kindFast, nil, nil)
-			if err != nil {
-				return err
-			}
-			defer callPool.Put(r)
-			if r.err != nil {
-				return r.err
-			}
-			if r.kind != kindCode || r.code != codeAccept {
-				return fmt.Errorf("%w: kind %d code %d", ErrReply, r.kind, r.code)
-			}
-			return nil
-		}, nil
+		return cl.replyOp(kindFast, func(r *call) bool { return r.kind == kindCode && r.code == codeAccept }), nil
 	case scenarios.Regular:
-		return func(ctx context.Context) error {
-			r, err := cl.pick().request(ctx, kindRegular, nil, nil)
-			if err != nil {
-				return err
-			}
-			defer callPool.Put(r)
-			if r.err != nil {
-				return r.err
-			}
-			if r.kind != kindResponse {
-				return fmt.Errorf("%w: kind %d", ErrReply, r.kind)
-			}
-			return nil
-		}, nil
+		return cl.replyOp(kindRegular, func(r *call) bool { return r.kind == kindResponse }), nil
 	case scenarios.Data, scenarios.File:
 		if sc.Source == scenarios.FS {
 			return cl.fsOp(sc.Size)
@@ -301,6 +265,25 @@ func (cl *client) Prepare(_ context.Context, b competitors.Benchmark) (competito
 		}, nil
 	}
 	return nil, fmt.Errorf("rawtcp: scenario %q is not supported", sc.ID)
+}
+
+// replyOp is a request without payload, done when its reply was read; ok
+// says whether the reply is the expected one.
+func (cl *client) replyOp(kind byte, ok func(*call) bool) competitors.Op {
+	return func(ctx context.Context) error {
+		r, err := cl.pick().request(ctx, kind, nil, nil)
+		if err != nil {
+			return err
+		}
+		defer callPool.Put(r)
+		if r.err != nil {
+			return r.err
+		}
+		if !ok(r) {
+			return fmt.Errorf("%w: kind %d code %d", ErrReply, r.kind, r.code)
+		}
+		return nil
+	}
 }
 
 // fsOp reads the payload file from disk for every operation into a pooled

@@ -1,6 +1,7 @@
 package rawtcp
 
 import (
+	"context"
 	"errors"
 	"net"
 	"runtime"
@@ -32,6 +33,20 @@ type seg struct {
 type batch struct {
 	done chan struct{}
 	err  error
+}
+
+// wait waits until the batch has been written and returns its error; a
+// nil batch (nothing to wait for) returns nil at once.
+func (b *batch) wait(ctx context.Context) error {
+	if b == nil {
+		return nil
+	}
+	select {
+	case <-b.done:
+		return b.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // writer is a connection's write loop. A sender appends its frame's header
