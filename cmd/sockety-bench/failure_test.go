@@ -5,14 +5,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/sockety-harness/sockety-harness/harness"
 )
 
 // lockedBuffer is a bytes.Buffer safe for a writer and a reader at once.
@@ -37,33 +34,9 @@ func (l *lockedBuffer) String() string {
 // ("server" or "client").
 func workerPIDs(t *testing.T, role string) []int {
 	t.Helper()
-	me := strconv.Itoa(os.Getpid())
-	entries, _ := filepath.Glob("/proc/[0-9]*/environ")
-	if len(entries) == 0 {
+	pids, ok := workerChildren(os.Getpid(), role)
+	if !ok {
 		t.Skip("no /proc here")
-	}
-	var pids []int
-	for _, e := range entries {
-		dir := filepath.Dir(e)
-		stat, err := os.ReadFile(filepath.Join(dir, "stat"))
-		if err != nil {
-			continue
-		}
-		s := string(stat)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) < 2 || f[1] != me || f[0] == "Z" {
-			continue
-		}
-		env, err := os.ReadFile(e)
-		if err == nil && bytes.Contains(env, []byte("\x00"+harness.WorkerEnv+"="+role+"\x00")) {
-			if pid, err := strconv.Atoi(filepath.Base(dir)); err == nil {
-				pids = append(pids, pid)
-			}
-		}
 	}
 	return pids
 }

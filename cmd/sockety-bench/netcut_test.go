@@ -16,36 +16,6 @@ import (
 	"github.com/sockety-harness/sockety-harness/harness"
 )
 
-// childWorkers returns the PIDs of live worker processes among the children
-// of pid (the workers of a client process the test started): read from
-// /proc (parent PID and environment).
-func childWorkers(pid int) []int {
-	entries, _ := filepath.Glob("/proc/[0-9]*/stat")
-	var out []int
-	for _, e := range entries {
-		stat, err := os.ReadFile(e)
-		if err != nil {
-			continue
-		}
-		s := string(stat)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) < 2 || f[1] != strconv.Itoa(pid) || f[0] == "Z" {
-			continue
-		}
-		env, err := os.ReadFile(filepath.Join(filepath.Dir(e), "environ"))
-		if err == nil && bytes.Contains(env, []byte("\x00SOCKETY_BENCH_WORKER=")) {
-			if p, err := strconv.Atoi(filepath.Base(filepath.Dir(e))); err == nil {
-				out = append(out, p)
-			}
-		}
-	}
-	return out
-}
-
 // TestNetworkCut runs a remote client in one network namespace against a
 // server-only process in another and sets the server's end of the veth
 // pair down in the middle of the measured window: packets then vanish with
@@ -110,7 +80,8 @@ func testNetworkCut(t *testing.T, filter string, extra []string, windowErrors bo
 	// and its worker children are recorded while it runs.
 	seen := map[int]bool{}
 	note := func() {
-		for _, p := range childWorkers(cmd.Process.Pid) {
+		workers, _ := workerChildren(cmd.Process.Pid, "")
+		for _, p := range workers {
 			seen[p] = true
 		}
 	}

@@ -13,35 +13,53 @@ import (
 
 func allSuites() []competitors.Suite { return competitors.All() }
 
-// countWorkers counts live children of this process that are workers.
-func countWorkers(t *testing.T) int {
-	t.Helper()
-	me := strconv.Itoa(os.Getpid())
-	entries, err := filepath.Glob("/proc/[0-9]*/environ")
+// workerChildren returns the PIDs of the live worker processes among the
+// children of parent, read from /proc (parent PID from stat, role from the
+// environment); role "" matches any role. ok is false when /proc cannot be
+// read here.
+func workerChildren(parent int, role string) (pids []int, ok bool) {
+	entries, err := filepath.Glob("/proc/[0-9]*/stat")
 	if err != nil || len(entries) == 0 {
-		t.Skip("no /proc here")
+		return nil, false
 	}
-	n := 0
+	want := harness.WorkerEnv + "=" + role
 	for _, e := range entries {
-		dir := filepath.Dir(e)
-		stat, err := os.ReadFile(filepath.Join(dir, "stat"))
+		stat, err := os.ReadFile(e)
 		if err != nil {
 			continue
 		}
-		// Field 4 of /proc/PID/stat is the parent PID (after "pid (comm) state").
+		// After "pid (comm)" come the state and the parent PID.
 		s := string(stat)
 		i := strings.LastIndexByte(s, ')')
 		if i < 0 {
 			continue
 		}
 		f := strings.Fields(s[i+1:])
-		if len(f) < 2 || f[1] != me || f[0] == "Z" {
+		if len(f) < 2 || f[1] != strconv.Itoa(parent) || f[0] == "Z" {
 			continue
 		}
-		env, err := os.ReadFile(e)
-		if err == nil && strings.Contains(string(env), harness.WorkerEnv+"=") {
-			n++
+		env, err := os.ReadFile(filepath.Join(filepath.Dir(e), "environ"))
+		if err != nil {
+			continue
+		}
+		for _, kv := range strings.Split(string(env), "\x00") {
+			if kv == want || (role == "" && strings.HasPrefix(kv, want)) {
+				if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(e))); err == nil {
+					pids = append(pids, pid)
+				}
+				break
+			}
 		}
 	}
-	return n
+	return pids, true
+}
+
+// countWorkers counts live children of this process that are workers.
+func countWorkers(t *testing.T) int {
+	t.Helper()
+	pids, ok := workerChildren(os.Getpid(), "")
+	if !ok {
+		t.Skip("no /proc here")
+	}
+	return len(pids)
 }
