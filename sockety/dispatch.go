@@ -44,6 +44,18 @@ type readState struct {
 	// wholeBytes: payload bytes being collected for whole messages.
 	metaBytes  int64
 	wholeBytes int64
+	// lend is the read buffer the current input is in, when its payload
+	// slices may be lent to pipes (nil: copy them).
+	lend *readBuf
+}
+
+// lender returns the read buffer to lend payload piece p from, or nil when
+// p is to be copied.
+func (rs *readState) lender(p []byte) *readBuf {
+	if len(p) < lendMin {
+		return nil
+	}
+	return rs.lend
 }
 
 func (rs *readState) newSt() *inMsg {
@@ -249,7 +261,7 @@ func (rs *readState) data(ch int, p []byte) error {
 	if st.in.data.p == nil {
 		return fmt.Errorf("data without declared data on channel %d", ch)
 	}
-	if err := st.in.data.p.write(p, rs.c.done); err != nil {
+	if err := st.in.data.p.write(p, rs.lender(p), rs.c.done); err != nil {
 		return err
 	}
 	st.dataGot += int64(len(p))
@@ -273,7 +285,7 @@ func (rs *readState) file(ch, idx int, p []byte) error {
 		st.fileGot[idx] += int64(len(p))
 		return nil
 	}
-	return f.p.write(p, rs.c.done)
+	return f.p.write(p, rs.lender(p), rs.c.done)
 }
 
 func (rs *readState) fileEnd(ch, idx int) error {
@@ -292,7 +304,7 @@ func (rs *readState) stream(ch int, p []byte) error {
 	if st == nil || st.in.stream == nil {
 		return fmt.Errorf("stream packet without a stream on channel %d", ch)
 	}
-	return st.in.stream.p.write(p, rs.c.done)
+	return st.in.stream.p.write(p, rs.lender(p), rs.c.done)
 }
 
 func (rs *readState) streamEnd(ch int) error {

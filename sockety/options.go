@@ -11,10 +11,13 @@ import (
 // Memory per connection is bounded. Writing: the queue holds at most
 // WriteQueueBytes (plus the batch being written, so twice that), and each
 // long outgoing transfer adds at most two ChunkSize buffers when its payload
-// comes from an io.Reader. Reading: one ReadBufferSize buffer, the codec's
-// buffer for split message headers (4 MiB), and incoming payload bytes not
-// yet consumed, bounded by MaxBufferedBytes plus 32 KiB per payload arriving
-// concurrently (at most Channels of them); action names and file names of
+// comes from an io.Reader. Reading: one ReadBufferSize buffer (growing to
+// 4x for bulk transfers), the codec's buffer for split message headers (4
+// MiB), and incoming payload bytes not yet consumed, bounded by
+// MaxBufferedBytes plus 32 KiB per payload arriving concurrently (at most
+// Channels of them). Payload bytes are lent to their reader straight from
+// the read buffers when possible (no copy): read buffers held that way add
+// up to at most MaxBufferedBytes/2 more; action names and file names of
 // messages in progress, and small messages collected whole, each count
 // against MaxBufferedBytes too (exceeding it with headers is a protocol
 // error). With the defaults and a well-behaved peer that is a few MiB; the

@@ -30,21 +30,41 @@ type budget struct {
 const overCommit = 32 << 10
 
 // pipe carries one incoming payload (data, a file or a stream) from the
-// read loop to its consumer. The read loop copies payload bytes into pooled
-// blocks; write blocks while the payload already has its limit buffered (or
-// the connection its budget), which stops the read loop: that is the
-// backpressure towards the peer.
+// read loop to its consumer. Payload bytes are either lent (a slice of the
+// read loop's buffer, held until the consumer has read it, see readBuf) or
+// copied into pooled blocks when no buffer can be lent. write blocks while
+// the payload already has its limit buffered (or the connection its
+// budget), which stops the read loop: that is the backpressure towards the
+// peer.
 type pipe struct {
 	mu     sync.Mutex
-	blocks []*[]byte
-	r, w   int // read offset in blocks[0], write offset in the last block
-	n      int // buffered bytes
+	chunks []chunk // unread bytes in order
+	n      int     // buffered bytes
 	limit  int
 	err    error // set when the writer side ended (io.EOF on success)
 	gone   bool  // the consumer stopped reading: discard
 	rsig   chan struct{}
 	wsig   chan struct{}
 	budget *budget
+}
+
+// chunk is a run of unread payload bytes: in a pooled block (blk) that
+// later writes may fill further, or lent from a read buffer (rb).
+type chunk struct {
+	b   []byte
+	blk *[]byte
+	rb  *readBuf
+}
+
+// free gives the chunk's memory back once its bytes were read or dropped.
+func (c *chunk) free() {
+	if c.blk != nil {
+		blockPool.Put(c.blk)
+	}
+	if c.rb != nil {
+		c.rb.release()
+	}
+	*c = chunk{}
 }
 
 func newPipe(limit int, b *budget) *pipe {
@@ -58,9 +78,10 @@ func poke(c chan struct{}) {
 	}
 }
 
-// write copies b into the pipe, blocking while it is full. It returns early
-// with errClosing when done is closed.
-func (p *pipe) write(b []byte, done <-chan struct{}) error {
+// write adds b to the pipe, blocking while it is full. With rb, b is a
+// slice of rb, which is lent to the pipe (held until read) instead of
+// copied. It returns early with ErrClosed when done is closed.
+func (p *pipe) write(b []byte, rb *readBuf, done <-chan struct{}) error {
 	for len(b) > 0 {
 		p.mu.Lock()
 		if p.gone {
@@ -84,16 +105,11 @@ func (p *pipe) write(b []byte, done <-chan struct{}) error {
 			continue
 		}
 		k := min(room, len(b))
-		written := 0
-		for written < k {
-			if len(p.blocks) == 0 || p.w == blockSize {
-				p.blocks = append(p.blocks, blockPool.Get().(*[]byte))
-				p.w = 0
-			}
-			last := *p.blocks[len(p.blocks)-1]
-			c := copy(last[p.w:], b[written:k])
-			p.w += c
-			written += c
+		if rb != nil {
+			rb.hold()
+			p.chunks = append(p.chunks, chunk{b: b[:k:k], rb: rb})
+		} else {
+			p.copyIn(b[:k])
 		}
 		p.n += k
 		p.budget.used.Add(int64(k))
@@ -102,6 +118,22 @@ func (p *pipe) write(b []byte, done <-chan struct{}) error {
 		b = b[k:]
 	}
 	return nil
+}
+
+// copyIn copies b into blocks, filling the last one first; mu must be held.
+func (p *pipe) copyIn(b []byte) {
+	for len(b) > 0 {
+		n := len(p.chunks)
+		if n == 0 || p.chunks[n-1].blk == nil || len(p.chunks[n-1].b) == cap(p.chunks[n-1].b) {
+			blk := blockPool.Get().(*[]byte)
+			p.chunks = append(p.chunks, chunk{b: (*blk)[:0], blk: blk})
+			n++
+		}
+		c := &p.chunks[n-1]
+		k := copy(c.b[len(c.b):cap(c.b)], b)
+		c.b = c.b[:len(c.b)+k]
+		b = b[k:]
+	}
 }
 
 // end finishes the writer side: err is io.EOF for a complete payload.
@@ -124,12 +156,7 @@ func (p *pipe) Read(b []byte) (int, error) {
 		if p.n > 0 {
 			k := 0
 			for k < len(b) && p.n > 0 {
-				blk := *p.blocks[0]
-				end := blockSize
-				if len(p.blocks) == 1 {
-					end = p.w
-				}
-				c := copy(b[k:], blk[p.r:end])
+				c := copy(b[k:], p.chunks[0].b)
 				k += c
 				p.advance(c)
 			}
@@ -148,30 +175,27 @@ func (p *pipe) Read(b []byte) (int, error) {
 	}
 }
 
-// advance consumes k bytes from the first block, freeing it once it is used
-// up; mu must be held. Block boundaries are read fresh here, because the
-// writer may have added bytes and blocks since the caller looked.
+// advance consumes k bytes of the first chunk, freeing it once it is read
+// up; mu must be held. A block that is read up is freed too, even if the
+// writer could still fill it: the next write takes a fresh one.
 func (p *pipe) advance(k int) {
-	p.r += k
+	c := &p.chunks[0]
+	c.b = c.b[k:]
 	p.n -= k
-	if p.r == blockSize || (len(p.blocks) == 1 && p.r == p.w) {
-		blockPool.Put(p.blocks[0])
-		// Shift the (short) list down instead of reslicing from the
-		// front, so that its array is reused: appending to a list
-		// consumed from the front reallocated it every few blocks (20
-		// allocations per 1 MiB payload).
-		n := copy(p.blocks, p.blocks[1:])
-		p.blocks[n] = nil
-		p.blocks = p.blocks[:n]
-		p.r = 0
-		if n == 0 {
-			p.w = 0
-		}
+	if len(c.b) > 0 {
+		return
 	}
+	c.free()
+	// Shift the (short) list down instead of reslicing from the front, so
+	// that its array is reused: appending to a list consumed from the front
+	// reallocated it every few chunks.
+	n := copy(p.chunks, p.chunks[1:])
+	p.chunks[n] = chunk{}
+	p.chunks = p.chunks[:n]
 }
 
 // WriteTo writes the payload to w as it arrives, straight from the
-// buffered blocks (no intermediate copy), until it is complete.
+// buffered chunks (no intermediate copy), until it is complete.
 func (p *pipe) WriteTo(w io.Writer) (int64, error) {
 	var total int64
 	for {
@@ -188,14 +212,10 @@ func (p *pipe) WriteTo(w io.Writer) (int64, error) {
 			<-p.rsig
 			continue
 		}
-		blk := *p.blocks[0]
-		end := blockSize
-		if len(p.blocks) == 1 {
-			end = p.w
-		}
-		chunk := blk[p.r:end]
+		chunk := p.chunks[0].b
 		p.mu.Unlock()
-		// Only the consumer frees blocks, so chunk stays valid unlocked.
+		// Only the consumer frees chunks, and the writer only appends
+		// after len(chunk), so chunk stays valid unlocked.
 		k, werr := w.Write(chunk)
 		p.mu.Lock()
 		p.advance(k)
@@ -214,11 +234,11 @@ func (p *pipe) WriteTo(w io.Writer) (int64, error) {
 func (p *pipe) discard() {
 	p.mu.Lock()
 	p.gone = true
-	for _, b := range p.blocks {
-		blockPool.Put(b)
+	for i := range p.chunks {
+		p.chunks[i].free()
 	}
 	p.budget.used.Add(-int64(p.n))
-	p.blocks, p.n, p.r, p.w = nil, 0, 0, 0
+	p.chunks, p.n = nil, 0
 	if p.err == nil {
 		p.err = ErrHandlerDone
 	}

@@ -26,7 +26,7 @@ func TestPipeOrder(t *testing.T) {
 				rest := want
 				for len(rest) > 0 {
 					n := min(len(rest), r.IntN(3*blockSize)+1)
-					if err := p.write(rest[:n], nil); err != nil {
+					if err := p.write(rest[:n], nil, nil); err != nil {
 						t.Error(err)
 						return
 					}

@@ -13,8 +13,9 @@ import (
 // readLoop is the connection's reader goroutine: it reads into one buffer
 // (Options.ReadBufferSize), feeds the codec and acts on its events. Small
 // complete messages are handled right here when the handler allows it;
-// payload bytes are copied into the pipes of their messages, which may
-// block this loop (backpressure, see Options.MaxBufferedBytes).
+// payload bytes go to the pipes of their messages, lent from the read
+// buffer when it can be spared (see readBufs) or else copied, and a full
+// pipe blocks this loop (backpressure, see Options.MaxBufferedBytes).
 func (c *Conn) readLoop() {
 	defer close(c.readerDone)
 	rs := &readState{c: c, actions: make(map[string]string)}
@@ -23,7 +24,7 @@ func (c *Conn) readLoop() {
 		MaxActionSize: c.opts.MaxActionLength,
 		MaxFiles:      c.opts.MaxFiles,
 	})
-	buf := make([]byte, c.opts.ReadBufferSize)
+	bufs := newReadBufs(c.opts.ReadBufferSize, c.opts.MaxBufferedBytes/2)
 	_ = c.nc.SetReadDeadline(time.Now().Add(c.opts.HeaderTimeout))
 	headerSeen := false
 	guard := newRateGuard(&c.opts)
@@ -31,6 +32,8 @@ func (c *Conn) readLoop() {
 	full := 0
 loop:
 	for {
+		buf, rb := bufs.next()
+		rs.lend = rb
 		guard.beforeRead(c.nc)
 		n, rerr := c.nc.Read(buf)
 		c.reads.Add(1)
@@ -40,8 +43,8 @@ loop:
 		p := buf[:n]
 		// A read that fills the buffer means more is waiting: after a few
 		// in a row, read in larger pieces (up to 4x), which halves the
-		// system calls of bulk transfers. Nothing keeps pointing into the
-		// old buffer once its bytes were handed to the codec.
+		// system calls of bulk transfers. Payload pieces lent to pipes keep
+		// their buffer alive until read (see readBufs).
 		grow := false
 		if n == len(buf) {
 			if full++; full >= 4 && len(buf) < 4*c.opts.ReadBufferSize {
@@ -77,7 +80,7 @@ loop:
 			}
 		}
 		if grow {
-			buf = make([]byte, 2*len(buf))
+			bufs.grow()
 		}
 		if rerr != nil && guard.expired(rerr) {
 			rerr = nil // a rate window ended: the peer kept up
