@@ -113,51 +113,48 @@ func report(b *testing.B, start time.Time, conns []*sockety.Conn, w0 uint64, uni
 	b.ReportMetric(float64(writes(conns)-w0)/float64(b.N), "writes/op")
 }
 
+// measureOps runs op b.N times over conns (see runLoad), then done (which
+// waits for the server's side when op does not), and reports ops per
+// second as unit, writes per op and CPU per op.
+func measureOps(b *testing.B, conns []*sockety.Conn, unit string, op func(c *sockety.Conn) error, done func()) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	w0 := writes(conns)
+	start := time.Now()
+	cpu0 := cpuTime()
+	runLoad(b, conns, op)
+	if done != nil {
+		done()
+	}
+	report(b, start, conns, w0, unit)
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// callOp sends action and waits for its first reply.
+func callOp(action string) func(c *sockety.Conn) error {
+	ctx := context.Background()
+	return func(c *sockety.Conn) error {
+		_, err := c.Call(ctx, &sockety.Outgoing{Action: action})
+		return err
+	}
+}
+
 func BenchmarkPassPing(b *testing.B) {
 	h, conns := benchSetup(b)
 	o := &sockety.Outgoing{Action: "ping"}
 	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	w0 := writes(conns)
-	start := time.Now()
-	cpu0 := cpuTime()
-	runLoad(b, conns, func(c *sockety.Conn) error { return c.Pass(ctx, o) })
-	waitCount(b, &h.msgs, int64(b.N))
-	report(b, start, conns, w0, "msgs/s")
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+	measureOps(b, conns, "msgs/s", func(c *sockety.Conn) error { return c.Pass(ctx, o) },
+		func() { waitCount(b, &h.msgs, int64(b.N)) })
 }
 
 func BenchmarkCallFast(b *testing.B) {
 	_, conns := benchSetup(b)
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	w0 := writes(conns)
-	start := time.Now()
-	cpu0 := cpuTime()
-	runLoad(b, conns, func(c *sockety.Conn) error {
-		_, err := c.Call(ctx, &sockety.Outgoing{Action: "fast"})
-		return err
-	})
-	report(b, start, conns, w0, "rt/s")
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+	measureOps(b, conns, "rt/s", callOp("fast"), nil)
 }
 
 func BenchmarkCallEcho(b *testing.B) {
 	_, conns := benchSetup(b)
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	w0 := writes(conns)
-	start := time.Now()
-	cpu0 := cpuTime()
-	runLoad(b, conns, func(c *sockety.Conn) error {
-		_, err := c.Call(ctx, &sockety.Outgoing{Action: "echo"})
-		return err
-	})
-	report(b, start, conns, w0, "rt/s")
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+	measureOps(b, conns, "rt/s", callOp("echo"), nil)
 }
 
 func benchData(b *testing.B, size int) {
@@ -490,16 +487,5 @@ func (g goroutineHandler) ServeSockety(m *sockety.Message) { g.h.ServeSockety(m)
 func BenchmarkCallFastNoInline(b *testing.B) {
 	ts := startServer(b, goroutineHandler{contract.NewContractHandler()}, nil, nil)
 	conns := []*sockety.Conn{dial(b, ts.addr, nil), dial(b, ts.addr, nil)}
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	w0 := writes(conns)
-	start := time.Now()
-	cpu0 := cpuTime()
-	runLoad(b, conns, func(c *sockety.Conn) error {
-		_, err := c.Call(ctx, &sockety.Outgoing{Action: "fast"})
-		return err
-	})
-	report(b, start, conns, w0, "rt/s")
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+	measureOps(b, conns, "rt/s", callOp("fast"), nil)
 }

@@ -2,13 +2,10 @@ package sockety_test
 
 import (
 	"context"
-	"io"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/sockety-harness/sockety-harness/sockety"
-	"github.com/sockety-harness/sockety-harness/sockety/contract"
 	"github.com/sockety-harness/sockety-harness/sockety/wire"
 )
 
@@ -38,21 +35,9 @@ func FuzzClientConn(f *testing.F) {
 	f.Add(cat([]byte{0xE3, 0x01}, resp(0, false), []byte{0x00}, fast))
 	f.Add([]byte{0xE3, 0xB0, 0xA0})
 	f.Fuzz(func(t *testing.T, in []byte) {
-		a, b := net.Pipe()
-		opts := &sockety.Options{Handler: contract.NewContractHandler(), HeaderTimeout: 200 * time.Millisecond, HeartbeatInterval: -1, IdleTimeout: -1}
-		ready := make(chan *sockety.Conn, 1)
-		go func() {
-			c, _ := sockety.NewConn(context.Background(), a, opts, false)
-			ready <- c
-		}()
-		drained := make(chan struct{})
-		go func() {
-			_, _ = io.Copy(io.Discard, b)
-			close(drained)
-		}()
+		b, ready, drained := fuzzPeer(false)
 		// The header goes first so that the client gets ready and sends
 		// its request before the rest arrives.
-		_ = b.SetWriteDeadline(time.Now().Add(2 * time.Second))
 		k := min(len(in), 1)
 		if k > 0 && in[0]&0xFC == 0xE0 {
 			k = [4]int{1, 2, 3, 1}[in[0]&3]
@@ -89,14 +74,7 @@ func FuzzClientConn(f *testing.F) {
 				t.Fatal("NewConn still blocked after the peer closed")
 			}
 		}
-		if c != nil {
-			select {
-			case <-c.Done():
-			case <-time.After(5 * time.Second):
-				t.Fatal("connection still open after the peer closed")
-			}
-			_ = c.Close()
-		}
+		endsAfterPeer(t, c)
 		select {
 		case <-called:
 		case <-time.After(5 * time.Second):

@@ -37,30 +37,48 @@ func FuzzConn(f *testing.F) {
 	f.Add([]byte{0xE3, 0xF0})
 	f.Add([]byte{0xE2, 0x10, 0x00, 0x1F, 0xFF})
 	f.Fuzz(func(t *testing.T, in []byte) {
-		a, b := net.Pipe()
-		opts := &sockety.Options{Handler: contract.NewContractHandler(), HeaderTimeout: 200 * time.Millisecond, HeartbeatInterval: -1, IdleTimeout: -1}
-		ready := make(chan *sockety.Conn, 1)
-		go func() {
-			c, _ := sockety.NewConn(context.Background(), a, opts, true)
-			ready <- c
-		}()
 		// The peer: drain what the server writes, send the input, close.
-		drained := make(chan struct{})
-		go func() {
-			_, _ = io.Copy(io.Discard, b)
-			close(drained)
-		}()
-		_ = b.SetWriteDeadline(time.Now().Add(2 * time.Second))
+		b, ready, drained := fuzzPeer(true)
 		_, _ = b.Write(in)
 		_ = b.Close()
 		<-drained
-		if c := <-ready; c != nil {
-			select {
-			case <-c.Done():
-			case <-time.After(5 * time.Second):
-				t.Fatal("connection still open after the peer closed")
-			}
-			_ = c.Close()
-		}
+		endsAfterPeer(t, <-ready)
 	})
+}
+
+// fuzzPeer starts a connection (server side or client) on one end of a
+// pipe, with the contract handler and short timeouts, and returns the other
+// end for the fuzzer's bytes (writes time out after 2 s); what the
+// connection writes there is drained until the pipe closes. ready yields
+// the connection (nil when NewConn failed).
+func fuzzPeer(isServer bool) (peer net.Conn, ready <-chan *sockety.Conn, drained <-chan struct{}) {
+	a, b := net.Pipe()
+	opts := &sockety.Options{Handler: contract.NewContractHandler(), HeaderTimeout: 200 * time.Millisecond, HeartbeatInterval: -1, IdleTimeout: -1}
+	rd := make(chan *sockety.Conn, 1)
+	go func() {
+		c, _ := sockety.NewConn(context.Background(), a, opts, isServer)
+		rd <- c
+	}()
+	dr := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(io.Discard, b)
+		close(dr)
+	}()
+	_ = b.SetWriteDeadline(time.Now().Add(2 * time.Second))
+	return b, rd, dr
+}
+
+// endsAfterPeer fails t unless c (when not nil) ends within 5 s once its
+// peer closed, then closes it.
+func endsAfterPeer(t *testing.T, c *sockety.Conn) {
+	t.Helper()
+	if c == nil {
+		return
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("connection still open after the peer closed")
+	}
+	_ = c.Close()
 }
