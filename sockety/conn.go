@@ -301,22 +301,15 @@ func (c *Conn) Call(ctx context.Context, o *Outgoing) (Reply, error) {
 	wt := waiterPool.Get().(*waiter)
 	_, id, err := c.send(ctx, o, false, UUID{}, wt, false)
 	if err != nil {
-		c.ws.remove(id, wt)
-		waiterPool.Put(wt)
-		return Reply{}, err
+		return Reply{}, err // send abandoned wt
 	}
 	r, err := wt.wait(ctx, c.done, c.Err)
 	if err != nil {
-		c.ws.remove(id, wt)
-		// A reply that raced in is dropped with the waiter's state.
-		wt.take()
-		select {
-		case <-wt.sig:
-		default:
-		}
-		waiterPool.Put(wt)
+		wt.abandon(c.ws, id)
 		return Reply{}, err
 	}
+	// The read loop unregistered wt when it delivered the reply and does
+	// not look at it again: wt can serve the next call.
 	select {
 	case <-wt.sig:
 	default:

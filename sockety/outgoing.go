@@ -101,7 +101,7 @@ func (r *Request) Response(ctx context.Context) (Reply, error) {
 // Close stops listening for replies. It does not end the stream.
 func (r *Request) Close() {
 	if r.wt != nil {
-		r.c.ws.remove(r.id, r.wt)
+		r.wt.abandon(r.c.ws, r.id)
 	}
 }
 
@@ -146,6 +146,17 @@ func (c *Conn) send(ctx context.Context, o *Outgoing, response bool, parent UUID
 	if !response && (c.goingAway.Load() || c.peerGoingAway.Load()) {
 		return nil, UUID{}, ErrGoingAway
 	}
+	// A message or response without files, stream or reader whose data
+	// fits one chunk (every small request and reply): its head lives on
+	// the stack.
+	if len(o.Files) == 0 && !o.hasStream() && o.DataReader == nil && len(o.Data) <= c.opts.ChunkSize {
+		h := head{response: response, parent: parent, id: o.ID, dataSize: int64(len(o.Data)), expect: wt != nil}
+		if !response {
+			h.action = o.Action
+		}
+		err := c.sendWhole(ctx, &h, 40+len(h.action), o, len(o.Data), wt)
+		return c.sent(h.id, wt, wantReq, err)
+	}
 	h := headPool.Get().(*head)
 	*h = head{response: response, parent: parent, id: o.ID, action: o.Action, dataSize: o.dataSize(),
 		stream: o.hasStream(), expect: wt != nil, files: h.files[:0]}
@@ -170,37 +181,36 @@ func (c *Conn) send(ctx context.Context, o *Outgoing, response bool, parent UUID
 		err := c.sendWhole(ctx, h, est, o, int(payload), wt)
 		id := h.id
 		c.putHead(h)
-		if err != nil {
-			return nil, id, err
-		}
-		var req *Request
-		if wantReq {
-			req = &Request{id: id, c: c, wt: wt}
-		}
-		return req, id, nil
+		return c.sent(id, wt, wantReq, err)
 	}
 
 	// A long message: it holds a channel until its last part is queued.
-	ch, err := c.w.lockChannel(ctx, est, true)
-	if err != nil {
-		c.putHead(h)
-		return nil, UUID{}, err
-	}
-	w := c.w
-	if h.id.IsZero() {
+	// The waiter is registered before the first byte is queued.
+	if wt != nil {
+		h.id = c.ws.register(h.id, wt)
+	} else if h.id.IsZero() {
 		h.id = NewUUID()
 	}
 	id := h.id
+	fail := func(err error) (*Request, UUID, error) {
+		if wt != nil {
+			wt.abandon(c.ws, id)
+		}
+		return nil, id, err
+	}
+	ch, err := c.w.lockChannel(ctx, est, true)
+	if err != nil {
+		c.putHead(h)
+		return fail(err)
+	}
+	w := c.w
 	w.switchTo(ch)
 	w.buf, err = appendHead(w.buf, h)
 	if err != nil {
 		w.release(ch)
 		w.unlock()
 		c.putHead(h)
-		return nil, id, err
-	}
-	if wt != nil {
-		c.ws.add(id, wt)
+		return fail(err)
 	}
 	w.unlock()
 	c.putHead(h)
@@ -208,12 +218,6 @@ func (c *Conn) send(ctx context.Context, o *Outgoing, response bool, parent UUID
 	var req *Request
 	if wantReq || (o.Stream && o.StreamReader == nil) {
 		req = &Request{id: id, c: c, wt: wt}
-	}
-	fail := func(err error) (*Request, UUID, error) {
-		if wt != nil {
-			c.ws.remove(id, wt)
-		}
-		return nil, id, err
 	}
 	hasStream := o.hasStream()
 	t := &transfer{c: c, ch: ch, ack: make(chan struct{}, inFlightChunks)}
@@ -260,10 +264,30 @@ func (c *Conn) putHead(h *head) {
 	headPool.Put(h)
 }
 
+// sent finishes a send of a whole message: on error it abandons the waiter
+// (the message may not have been queued, or the connection ended).
+func (c *Conn) sent(id UUID, wt *waiter, wantReq bool, err error) (*Request, UUID, error) {
+	if err != nil {
+		if wt != nil {
+			wt.abandon(c.ws, id)
+		}
+		return nil, id, err
+	}
+	var req *Request
+	if wantReq {
+		req = &Request{id: id, c: c, wt: wt}
+	}
+	return req, id, nil
+}
+
 // sendWhole queues a message without stream whose payload fits one chunk,
-// all in one go: it never holds a channel beyond its own bytes.
+// all in one go: it never holds a channel beyond its own bytes. With a
+// waiter, h.id is set when the waiter is registered (before anything is
+// queued, so the reply cannot arrive first), also on errors.
 func (c *Conn) sendWhole(ctx context.Context, h *head, est int, o *Outgoing, payload int, wt *waiter) error {
-	if h.id.IsZero() {
+	if wt != nil {
+		h.id = c.ws.register(h.id, wt)
+	} else if h.id.IsZero() {
 		h.id = NewUUID()
 	}
 	// Encode the start packet before taking the writer lock (the codec
@@ -273,12 +297,6 @@ func (c *Conn) sendWhole(ctx context.Context, h *head, est int, o *Outgoing, pay
 	hb, err := appendHead(scratch[:0], h)
 	if err != nil {
 		return err
-	}
-	if wt != nil {
-		// Registered before the message is queued, so the reply cannot
-		// arrive first. Should the connection have ended already, lock
-		// fails and the caller unregisters wt.
-		c.ws.add(h.id, wt)
 	}
 	ch, err := c.w.lockChannel(ctx, est+payload, false)
 	if err != nil {

@@ -2,7 +2,9 @@ package sockety
 
 import (
 	"context"
+	"encoding/binary"
 	"sync"
+	"sync/atomic"
 )
 
 // Reply is one answer to a message or response that expected one: either a
@@ -19,6 +21,11 @@ func (r Reply) IsFast() bool { return r.Response == nil }
 
 // waiter collects the replies to one outgoing message or response.
 type waiter struct {
+	// id and slotted are set by register, before w is published, and
+	// read by the read loop only after it found w registered.
+	id      UUID
+	slotted bool // registered in a slot of waiters (else in the map)
+
 	mu    sync.Mutex
 	first Reply
 	has   bool
@@ -97,12 +104,32 @@ func newWaiter(multi bool) *waiter { return &waiter{sig: make(chan struct{}, 1),
 
 var waiterPool = sync.Pool{New: func() any { return &waiter{sig: make(chan struct{}, 1)} }}
 
-const waiterShards = 64
+// waiterSlots is the size of a connection's slot table (8 KiB of
+// pointers): a few hundred replies awaited at once rarely need the map.
+const waiterSlots = 1024
 
-// waiters maps message UUIDs to the waiters of their replies. It is sharded
-// by a random byte of the UUID so that senders and the read loop rarely
-// contend.
+// slotDraws is how many UUIDs register draws at most looking for a free
+// slot before it falls back to the map.
+const slotDraws = 4
+
+const waiterShards = 16
+
+// waiters routes replies to the waiters of the messages (and responses)
+// that expect them.
+//
+// A single-reply waiter lives in a slot chosen by its UUID's first bytes:
+// register draws random UUIDs until one lands on a free slot (the UUID
+// stays uniformly random), so a reply is found by one index and one
+// comparison, and the slot is cleared with one compare-and-swap instead of
+// a lock and a map. Whoever clears the slot owns the waiter's fate: the
+// read loop (the reply is delivered) or the sender giving up (nothing will
+// be). Waiters with a caller-chosen UUID whose slot is taken, and
+// multi-reply waiters, go to a small sharded map under mutexes.
 type waiters struct {
+	slots [waiterSlots]atomic.Pointer[waiter]
+	// mapped counts the waiters in shards, so that a lookup skips the
+	// map when it is empty (the common case).
+	mapped atomic.Int64
 	shards [waiterShards]struct {
 		mu sync.Mutex
 		m  map[UUID]*waiter
@@ -118,29 +145,116 @@ func newWaiters() *waiters {
 	return ws
 }
 
+func slotOf(id UUID) int { return int(binary.LittleEndian.Uint16(id[:2])) % waiterSlots }
+
 func shardOf(id UUID) int { return int(id[15]) % waiterShards }
 
-func (ws *waiters) add(id UUID, w *waiter) {
+// register makes w the waiter of the replies to id and returns id; a zero
+// id is replaced by a fresh random UUID. It is called before the message
+// is queued, so that the reply cannot arrive first.
+func (ws *waiters) register(id UUID, w *waiter) UUID {
+	w.slotted = false
+	if !w.multi {
+		if id.IsZero() {
+			for range slotDraws {
+				id = NewUUID()
+				if ws.claim(id, w) {
+					return id
+				}
+			}
+		} else if ws.claim(id, w) {
+			return id
+		}
+	}
+	if id.IsZero() {
+		id = NewUUID()
+	}
+	w.id = id
 	s := &ws.shards[shardOf(id)]
 	s.mu.Lock()
+	if _, dup := s.m[id]; !dup {
+		ws.mapped.Add(1)
+	}
 	s.m[id] = w
 	s.mu.Unlock()
+	return id
 }
 
-// remove unregisters w under id; once it returns no delivery to w is in
-// progress.
-func (ws *waiters) remove(id UUID, w *waiter) {
+// claim puts w in id's slot when the slot is free.
+func (ws *waiters) claim(id UUID, w *waiter) bool {
+	w.id, w.slotted = id, true
+	if ws.slots[slotOf(id)].CompareAndSwap(nil, w) {
+		return true
+	}
+	w.slotted = false
+	return false
+}
+
+// remove unregisters w, registered under id, and reports whether it did.
+// When w was in a slot and remove reports false, the read loop cleared the
+// slot first and a reply is being delivered to w. Either way, the read
+// loop may still be looking at w: a removed waiter must not be pooled.
+func (ws *waiters) remove(id UUID, w *waiter) bool {
+	if w.slotted {
+		return ws.slots[slotOf(id)].CompareAndSwap(w, nil)
+	}
+	if ws.mapped.Load() == 0 {
+		return false
+	}
 	s := &ws.shards[shardOf(id)]
 	s.mu.Lock()
-	if s.m[id] == w {
+	found := s.m[id] == w
+	if found {
 		delete(s.m, id)
+		ws.mapped.Add(-1)
 	}
 	s.mu.Unlock()
+	return found
+}
+
+// abandon unregisters w (registered under id, or not registered at all)
+// and drops the replies it holds or is about to get, discarding their
+// payloads: nobody will read them, and an unread payload would hold the
+// connection's read loop. w must not be reused afterwards.
+func (w *waiter) abandon(ws *waiters, id UUID) {
+	if !ws.remove(id, w) && w.slotted {
+		// The read loop cleared the slot: its delivery is under way and
+		// takes no longer than a mutex.
+		for {
+			if r, ok := w.take(); ok {
+				r.drop()
+				break
+			}
+			<-w.sig
+		}
+	}
+	for {
+		r, ok := w.take()
+		if !ok {
+			return
+		}
+		r.drop()
+	}
+}
+
+// drop discards the payloads of a full response nobody will read.
+func (r Reply) drop() {
+	if r.Response != nil {
+		r.Response.discard()
+	}
 }
 
 // deliver hands r to the waiter of id, unregistering single-reply waiters.
-// It reports whether someone was waiting.
+// It reports whether someone was waiting. Only the read loop calls it.
 func (ws *waiters) deliver(id UUID, r Reply) bool {
+	slot := &ws.slots[slotOf(id)]
+	if w := slot.Load(); w != nil && w.id == id && slot.CompareAndSwap(w, nil) {
+		w.deliver(r)
+		return true
+	}
+	if ws.mapped.Load() == 0 {
+		return false
+	}
 	s := &ws.shards[shardOf(id)]
 	s.mu.Lock()
 	w := s.m[id]
@@ -150,6 +264,7 @@ func (ws *waiters) deliver(id UUID, r Reply) bool {
 	}
 	if !w.multi {
 		delete(s.m, id)
+		ws.mapped.Add(-1)
 	}
 	w.deliver(r)
 	s.mu.Unlock()
@@ -160,6 +275,11 @@ func (ws *waiters) deliver(id UUID, r Reply) bool {
 // has ended (after its writer stopped accepting packets, so no waiter can
 // register later without its send failing).
 func (ws *waiters) wakeAll() {
+	for i := range ws.slots {
+		if w := ws.slots[i].Load(); w != nil {
+			poke(w.sig)
+		}
+	}
 	for i := range ws.shards {
 		s := &ws.shards[i]
 		s.mu.Lock()
@@ -173,6 +293,11 @@ func (ws *waiters) wakeAll() {
 // count is the number of registered waiters (for tests).
 func (ws *waiters) count() int {
 	n := 0
+	for i := range ws.slots {
+		if ws.slots[i].Load() != nil {
+			n++
+		}
+	}
 	for i := range ws.shards {
 		s := &ws.shards[i]
 		s.mu.Lock()
