@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 
@@ -20,17 +21,67 @@ import (
 // fewer, larger writes.
 const bufSize = 64 << 10
 
+// ClientEnv selects the HTTP/1 client variant: unset or "conns" is
+// net/http's HTTP/1.1 codec on connections the adapter owns (connPool, the
+// default), "transport" is http.Transport (transportClient). Both send the
+// same requests over exactly -cn keep-alive connections and check the same
+// responses; results/harness-vs-wrk-h2load.md has the figures of both.
+const ClientEnv = "SOCKETY_HTTP1_CLIENT"
+
 type client struct {
-	cfg   competitors.ClientConfig
-	tr    *http.Transport
-	hc    *http.Client
-	base  string
-	dials atomic.Int64
+	cfg  competitors.ClientConfig
+	base string
+	// roundTrip sends a request and returns its response (the body closes
+	// the request's part of the exchange).
+	roundTrip func(*http.Request) (*http.Response, error)
+	close     func() error
 }
 
 func newClient(ctx context.Context, cfg competitors.ClientConfig, useTLS bool) (*client, error) {
 	n := max(cfg.Connections, 1)
 	c := &client{cfg: cfg}
+	var tcfg *tls.Config
+	scheme := "http"
+	if useTLS {
+		var err error
+		if tcfg, err = tlsutil.ClientFor(cfg.TLS, cfg.Addr, "http/1.1"); err != nil {
+			return nil, fmt.Errorf("http1: %w", err)
+		}
+		scheme = "https"
+	}
+	c.base = scheme + "://" + cfg.Addr
+	switch v := os.Getenv(ClientEnv); v {
+	case "", "conns":
+		p, err := newConnPool(ctx, cfg.Addr, tcfg, n)
+		if err != nil {
+			return nil, err
+		}
+		c.roundTrip, c.close = p.RoundTrip, p.Close
+	case "transport":
+		t, err := newTransportClient(ctx, c.base, cfg.Addr, tcfg, n)
+		if err != nil {
+			return nil, err
+		}
+		c.roundTrip, c.close = t.tr.RoundTrip, t.Close
+	default:
+		return nil, fmt.Errorf("http1: %s=%q: want conns or transport", ClientEnv, v)
+	}
+	return c, nil
+}
+
+func (c *client) Close() error { return c.close() }
+
+// transportClient is the http.Transport variant of the client.
+type transportClient struct {
+	tr    *http.Transport
+	hc    *http.Client
+	base  string
+	addr  string
+	dials atomic.Int64
+}
+
+func newTransportClient(ctx context.Context, base, addr string, tcfg *tls.Config, n int) (*transportClient, error) {
+	c := &transportClient{base: base, addr: addr}
 	var d net.Dialer
 	c.tr = &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -50,18 +101,9 @@ func newClient(ctx context.Context, cfg competitors.ClientConfig, useTLS bool) (
 		// A non-nil empty map disables HTTP/2 over TLS: HTTPS/1 is HTTP/1.1.
 		TLSNextProto:      map[string]func(string, *tls.Conn) http.RoundTripper{},
 		ForceAttemptHTTP2: false,
-	}
-	scheme := "http"
-	if useTLS {
-		tcfg, err := tlsutil.ClientFor(cfg.TLS, cfg.Addr, "http/1.1")
-		if err != nil {
-			return nil, fmt.Errorf("http1: %w", err)
-		}
-		c.tr.TLSClientConfig = tcfg
-		scheme = "https"
+		TLSClientConfig:   tcfg,
 	}
 	c.hc = &http.Client{Transport: c.tr}
-	c.base = scheme + "://" + cfg.Addr
 	if err := c.open(ctx, n); err != nil {
 		c.tr.CloseIdleConnections()
 		return nil, err
@@ -72,7 +114,7 @@ func newClient(ctx context.Context, cfg competitors.ClientConfig, useTLS bool) (
 // open makes the transport dial exactly n connections: n concurrent
 // requests each hold their connection (their bodies stay unread) until all
 // n have answered, so none can reuse another's connection.
-func (c *client) open(ctx context.Context, n int) error {
+func (c *transportClient) open(ctx context.Context, n int) error {
 	resps := make([]*http.Response, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -96,7 +138,7 @@ func (c *client) open(ctx context.Context, n int) error {
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("http1: open %d connections to %s: %w", n, c.cfg.Addr, err)
+		return fmt.Errorf("http1: open %d connections to %s: %w", n, c.addr, err)
 	}
 	if d := c.dials.Load(); d != int64(n) {
 		return fmt.Errorf("http1: opened %d connections, want %d", d, n)
@@ -104,7 +146,7 @@ func (c *client) open(ctx context.Context, n int) error {
 	return nil
 }
 
-func (c *client) Close() error {
+func (c *transportClient) Close() error {
 	c.tr.CloseIdleConnections()
 	return nil
 }
@@ -146,10 +188,11 @@ func ReadResponse(resp *http.Response, method, path string, into []byte) (int, e
 
 // Prepare returns the operation of b's scenario. Every HTTP/1 operation
 // waits for its response (see the package documentation). Requests go
-// straight to the transport: the benchmark needs none of what http.Client
-// adds (redirects, cookies, timeouts are the harness's context).
+// straight to the client's round trip (connPool or http.Transport): the
+// benchmark needs none of what http.Client adds (redirects, cookies,
+// timeouts are the harness's context).
 func (c *client) Prepare(_ context.Context, b competitors.Benchmark) (competitors.Op, error) {
-	r := &Requests{Prefix: "http1", Base: c.base, Config: c.cfg, RoundTrip: c.tr.RoundTrip}
+	r := &Requests{Prefix: "http1", Base: c.base, Config: c.cfg, RoundTrip: c.roundTrip}
 	op, ok, err := r.Prepare(b.Scenario)
 	if err != nil {
 		return nil, err

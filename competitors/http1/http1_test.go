@@ -29,3 +29,12 @@ func BenchmarkRegularResponse(b *testing.B) {
 func BenchmarkShortResponseTLS(b *testing.B) {
 	adaptertest.Bench(b, http1.Suite{TLS: true}, scenarios.IDShortResponse, 2)
 }
+
+// TestConformanceTransport runs the conformance test over the http.Transport
+// variant of the client (SOCKETY_HTTP1_CLIENT=transport).
+func TestConformanceTransport(t *testing.T) {
+	t.Setenv(http1.ClientEnv, "transport")
+	for _, s := range []http1.Suite{{}, {TLS: true}} {
+		t.Run(s.Name(), func(t *testing.T) { adaptertest.Run(t, s, adaptertest.Options{}) })
+	}
+}

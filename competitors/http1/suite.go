@@ -2,6 +2,17 @@
 // client over HTTP/1.1 keep-alive connections, exactly -cn connections per
 // client worker.
 //
+// The client is net/http's HTTP/1.1 codec (Request.Write, http.ReadResponse)
+// on -cn connections the adapter dials and owns, one operation per
+// connection at a time, in the operation's own goroutine (connPool).
+// http.Transport, the usual way to use that codec, moves every request
+// across three goroutines and needed about 1.3x the client CPU per request
+// and 0.5-0.75x wrk's throughput on the same server; the codec on owned
+// connections is what a Go user who wants wrk-like throughput writes. The
+// transport remains available for comparison: SOCKETY_HTTP1_CLIENT=transport
+// (ClientEnv). Both send the same bytes and check the same responses;
+// results/harness-vs-wrk-h2load.md has the figures of both.
+//
 // HTTP/1.1 carries one request at a time per connection and every request
 // gets a response, so an operation is always done on the whole response:
 //   - Short response (status code): GET /fast, done on the 200 (empty body);

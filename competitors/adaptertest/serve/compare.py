@@ -14,7 +14,8 @@ Build first (from the repository root):
 then: ROUNDS=5 python3 competitors/adaptertest/serve/compare.py
 Environment: SB, LOAD (binaries), ROUNDS, DUR and WARM (seconds), SERVER_CPU and
 CLIENT_CPU (taskset CPU lists; PIN=0 runs unpinned), OUT (JSON of every run), CASES
-(comma-separated case numbers, default all).
+(comma-separated case numbers, default all), TRANSPORT=1 (also the http.Transport variant of the
+HTTP/1 client, bare loop).
 Needs wrk and h2load (Debian: apt-get install wrk nghttp2-client).
 """
 import json, os, re, resource, secrets, signal, socket, statistics, subprocess, time
@@ -105,11 +106,14 @@ def external(srv, tmpl, parse):
                 server_busy=(s1 - s0) / (t1 - t0), errors=errors)
 
 
-def plain(srv, suite, cn, cc):
+def plain(srv, suite, cn, cc, variant=None):
+    env = dict(os.environ, GOMAXPROCS="1")
+    if variant:
+        env["SOCKETY_HTTP1_CLIENT"] = variant  # the HTTP/1 client variant (competitors/http1)
     s0, t0 = srv.cpu(), time.monotonic()
     out = subprocess.run(pinned(CLIENT_CPU, [LOAD, "-suite", suite, "-addr", srv.addr, "-bench", "short-response",
                                              "-cn", str(cn), "-cc", str(cc), "-d", f"{DUR}s", "-w", f"{WARM}s"]),
-                         capture_output=True, text=True, check=True, env=dict(os.environ, GOMAXPROCS="1")).stdout
+                         capture_output=True, text=True, check=True, env=env).stdout
     s1, t1 = srv.cpu(), time.monotonic()
     m = re.search(r"ops (\d+) errors (\d+) ops/s ([\d.]+) cpu-us/op ([\d.]+)", out)
     n = int(m.group(1))
@@ -159,6 +163,9 @@ if os.environ.get("CASES"):
     CASES = [CASES[int(i) - 1] for i in os.environ["CASES"].split(",")]
 
 TOOLS = ["ext", "harness", "plain"]
+# TRANSPORT=1 adds, for the HTTP/1 cases, the bare loop over the http.Transport variant of
+# the HTTP/1 client (SOCKETY_HTTP1_CLIENT=transport) as a fourth tool.
+TRANSPORT = os.environ.get("TRANSPORT", "0") != "0"
 print(f"pinned: {'server CPU ' + SERVER_CPU + ', clients CPU ' + CLIENT_CPU if PIN else 'no'}; "
       f"{ROUNDS} rounds, {WARM}s warm-up + {DUR}s window per tool", flush=True)
 results = {}
@@ -167,13 +174,16 @@ for rnd in range(ROUNDS):
         load_avg = open("/proc/loadavg").read().split()[:3]
         srv = Server(filt, excl)
         got = {}
+        tools = TOOLS + (["transport"] if TRANSPORT and suite == "HTTP/1" else [])
         try:
-            order = TOOLS[rnd % 3:] + TOOLS[:rnd % 3]  # rotate who goes first
+            order = tools[rnd % len(tools):] + tools[:rnd % len(tools)]  # rotate who goes first
             for tool in order:
                 if tool == "ext":
                     got[tool] = external(srv, tmpl, parse)
                 elif tool == "harness":
                     got[tool] = harness(srv, cn, cc)
+                elif tool == "transport":
+                    got[tool] = plain(srv, suite, cn, cc, "transport")
                 else:
                     got[tool] = plain(srv, suite, cn, cc)
         finally:
@@ -184,7 +194,9 @@ for rnd in range(ROUNDS):
         fmt = lambda r: (f"{r['rps']:.0f} rps cli {r['client_us']:.1f}us srv {r['server_us']:.1f}us "
                          f"busy {100 * r['server_busy']:.0f}% err {r['errors']}")
         print(f"round {rnd + 1} | {name} | load {' '.join(load_avg)} | ext {fmt(x)} | harness {fmt(h)} | plain-go {fmt(p)} "
-              f"| harness/ext {h['rps'] / x['rps']:.2f} plain/ext {p['rps'] / x['rps']:.2f}", flush=True)
+              f"| harness/ext {h['rps'] / x['rps']:.2f} plain/ext {p['rps'] / x['rps']:.2f}"
+              + (f" | transport {fmt(got['transport'])} | transport/ext {got['transport']['rps'] / x['rps']:.2f}"
+                 if "transport" in got else ""), flush=True)
 json.dump(results, open(os.environ.get("OUT", "/tmp/compare-results.json"), "w"), indent=1)
 print()
 for name, rs in results.items():
@@ -198,3 +210,9 @@ for name, rs in results.items():
           f"{med('harness', 'server_us'):.1f} plain {med('plain', 'server_us'):.1f}; server busy ext "
           f"{100 * med('ext', 'server_busy'):.0f}% harness {100 * med('harness', 'server_busy'):.0f}% "
           f"plain {100 * med('plain', 'server_busy'):.0f}%")
+    if all("transport" in r for r in rs):
+        tr = sorted(r["transport"]["rps"] / r["ext"]["rps"] for r in rs)
+        print(f"  http.Transport variant (bare loop): median rps {med('transport', 'rps'):.0f}; median of per-round "
+              f"transport/ext {statistics.median(tr):.2f} (all: {', '.join(f'{q:.2f}' for q in tr)}); client us/op "
+              f"{med('transport', 'client_us'):.1f}; server us/op {med('transport', 'server_us'):.1f}; server busy "
+              f"{100 * med('transport', 'server_busy'):.0f}%")
