@@ -41,7 +41,9 @@ type Conn struct {
 	handlers      sync.WaitGroup
 	inflight      atomic.Int64
 
-	ticks        tickState // owned by the writer goroutine
+	ticks        tickState // owned by the tick timer's function
+	tickMu       sync.Mutex
+	tickTimer    *time.Timer // nil once the connection ended
 	inlineActive atomic.Bool
 }
 
@@ -63,18 +65,16 @@ func newConn(nc net.Conn, o Options, isServer bool) *Conn {
 	c.w.buf = appendConnHeader(c.w.buf, o.Channels)
 	c.w.kicked = true
 	c.w.wake <- struct{}{}
-	var ticks <-chan time.Time
-	var ticker *time.Ticker
 	if iv := c.tickInterval(); iv > 0 {
-		ticker = time.NewTicker(iv)
-		ticks = ticker.C
+		// The heartbeat and idle checks run from a timer of their own
+		// (one tick at a time: each re-arms the timer when done), so
+		// the writer goroutine waits on its wake-up channel alone.
+		c.tickMu.Lock()
+		c.tickTimer = time.AfterFunc(iv, func() { c.onTick(iv) })
+		c.tickMu.Unlock()
 	}
 	go func() {
-		err := c.w.loop(c.tick, ticks)
-		if ticker != nil {
-			ticker.Stop()
-		}
-		if err != nil {
+		if err := c.w.loop(); err != nil {
 			c.fail(err)
 		}
 	}()
@@ -95,7 +95,7 @@ func (c *Conn) tickInterval() time.Duration {
 	return iv
 }
 
-// tick runs on the writer goroutine every tickInterval: it sends a heartbeat
+// tick runs every tickInterval (from a timer, one at a time): it sends a heartbeat
 // when nothing was written for HeartbeatInterval and ends the connection
 // when nothing was read for IdleTimeout.
 type tickState struct {
@@ -103,6 +103,21 @@ type tickState struct {
 	idleFor    time.Duration
 	quietFor   time.Duration
 	lastTickAt time.Time
+}
+
+// onTick runs tick and re-arms the timer unless the connection ended.
+func (c *Conn) onTick(iv time.Duration) {
+	select {
+	case <-c.done:
+		return
+	default:
+	}
+	c.tick()
+	c.tickMu.Lock()
+	if c.tickTimer != nil {
+		c.tickTimer.Reset(iv)
+	}
+	c.tickMu.Unlock()
 }
 
 func (c *Conn) tick() {
@@ -178,6 +193,12 @@ func (c *Conn) fail(err error) {
 		c.w.stop(err)
 		_ = c.nc.Close()
 		close(c.done)
+		c.tickMu.Lock()
+		if c.tickTimer != nil {
+			c.tickTimer.Stop()
+			c.tickTimer = nil
+		}
+		c.tickMu.Unlock()
 		c.ws.wakeAll()
 		if c.opts.OnError != nil && !errors.Is(err, ErrClosed) {
 			go c.opts.OnError(c, err)

@@ -248,16 +248,11 @@ func (w *writer) wakeWaitersLocked() {
 }
 
 // loop is the writer goroutine: it waits for queued bytes, takes the whole
-// queue at once and writes it. ticks is nil when heartbeats are disabled.
-func (w *writer) loop(tick func(), ticks <-chan time.Time) error {
+// queue at once and writes it.
+func (w *writer) loop() error {
 	defer close(w.dead)
 	for {
-		select {
-		case <-w.wake:
-		case <-ticks:
-			tick()
-			continue
-		}
+		<-w.wake
 		// Let the goroutines that are ready to run (senders woken by the
 		// replies just read, handlers) queue their packets first: one
 		// yield turns many small writes into one.
