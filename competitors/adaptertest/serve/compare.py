@@ -15,7 +15,9 @@ then: ROUNDS=5 python3 competitors/adaptertest/serve/compare.py
 Environment: SB, LOAD (binaries), ROUNDS, DUR and WARM (seconds), SERVER_CPU and
 CLIENT_CPU (taskset CPU lists; PIN=0 runs unpinned), OUT (JSON of every run), CASES
 (comma-separated case numbers, default all), TRANSPORT=1 (also the http.Transport variant of the
-HTTP/1 client, bare loop).
+HTTP/1 client, bare loop), QUIET (CPUs: the summary also gives medians over the rounds in
+which the rest of the machine used at most this much, default 0.1), SUMMARY (comma-separated
+OUT files: only print their merged summary).
 Needs wrk and h2load (Debian: apt-get install wrk nghttp2-client).
 """
 import json, os, re, resource, secrets, signal, socket, statistics, subprocess, time
@@ -48,6 +50,26 @@ def tree_cpu(pid):
         if int(d) == pid or int(f[1]) == pid:
             total += (int(f[11]) + int(f[12])) / TICK
     return total
+
+
+def machine_busy():
+    """(busy, steal) CPU seconds of the whole machine so far, from /proc/stat."""
+    f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = f[:8]
+    return (user + nice + system + irq + softirq) / TICK, steal / TICK
+
+
+def measured(srv, run):
+    """run() with the CPU of everything else on the machine over the same interval: "others"
+    is the machine's busy CPU minus the server's and the tool's (rusage of children), "steal"
+    the hypervisor's steal time, both in CPUs (CPU seconds per second)."""
+    (b0, st0), s0, r0, t0 = machine_busy(), srv.cpu(), resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
+    got = run()
+    (b1, st1), s1, r1, t1 = machine_busy(), srv.cpu(), resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
+    tool = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
+    got["others"] = max(0.0, (b1 - b0) - (s1 - s0) - tool) / (t1 - t0)
+    got["steal"] = (st1 - st0) / (t1 - t0)
+    return got
 
 
 def free_port():
@@ -162,6 +184,41 @@ CASES = [
 if os.environ.get("CASES"):
     CASES = [CASES[int(i) - 1] for i in os.environ["CASES"].split(",")]
 
+QUIET = float(os.environ.get("QUIET", "0.1"))
+
+
+def summarize(results):
+    """Medians over all rounds, then over the quiet rounds: those where, for every tool, the
+    rest of the machine (others + steal) used at most QUIET CPUs."""
+    for name, all_rounds in results.items():
+        quiet = [r for r in all_rounds
+                 if all(r[t]["others"] + r[t]["steal"] <= QUIET for t in r if isinstance(r[t], dict))]
+        for label, rs in (("all rounds", all_rounds), (f"quiet rounds (others+steal <= {QUIET} CPU)", quiet)):
+            if not rs:
+                print(f"{name}, {label}: none")
+                continue
+            med = lambda t, k: statistics.median(r[t][k] for r in rs)
+            ratios = lambda t: sorted(r[t]["rps"] / r["ext"]["rps"] for r in rs)
+            line = f"{name}, {label} ({len(rs)}): median rps ext {med('ext', 'rps'):.0f}"
+            for t in ("harness", "plain", "transport"):
+                if all(t in r for r in rs):
+                    q = ratios(t)
+                    line += (f" | {t} {med(t, 'rps'):.0f} rps, {t}/ext median {statistics.median(q):.2f} "
+                             f"(all: {', '.join(f'{x:.2f}' for x in q)})")
+            line += " | client us/op " + ", ".join(f"{t} {med(t, 'client_us'):.1f}" for t in ("ext", "harness", "plain", "transport") if all(t in r for r in rs))
+            line += " | server us/op " + ", ".join(f"{t} {med(t, 'server_us'):.1f}" for t in ("ext", "harness", "plain", "transport") if all(t in r for r in rs))
+            line += " | server busy " + ", ".join(f"{t} {100 * med(t, 'server_busy'):.0f}%" for t in ("ext", "harness", "plain", "transport") if all(t in r for r in rs))
+            print(line, flush=True)
+
+
+if os.environ.get("SUMMARY"):  # only summarize earlier runs' OUT files, merged
+    merged = {}
+    for path in os.environ["SUMMARY"].split(","):
+        for name, rs in json.load(open(path)).items():
+            merged.setdefault(name, []).extend(rs)
+    summarize(merged)
+    raise SystemExit(0)
+
 TOOLS = ["ext", "harness", "plain"]
 # TRANSPORT=1 adds, for the HTTP/1 cases, the bare loop over the http.Transport variant of
 # the HTTP/1 client (SOCKETY_HTTP1_CLIENT=transport) as a fourth tool.
@@ -179,40 +236,24 @@ for rnd in range(ROUNDS):
             order = tools[rnd % len(tools):] + tools[:rnd % len(tools)]  # rotate who goes first
             for tool in order:
                 if tool == "ext":
-                    got[tool] = external(srv, tmpl, parse)
+                    got[tool] = measured(srv, lambda: external(srv, tmpl, parse))
                 elif tool == "harness":
-                    got[tool] = harness(srv, cn, cc)
+                    got[tool] = measured(srv, lambda: harness(srv, cn, cc))
                 elif tool == "transport":
-                    got[tool] = plain(srv, suite, cn, cc, "transport")
+                    got[tool] = measured(srv, lambda: plain(srv, suite, cn, cc, "transport"))
                 else:
-                    got[tool] = plain(srv, suite, cn, cc)
+                    got[tool] = measured(srv, lambda: plain(srv, suite, cn, cc))
         finally:
             srv.stop()
         got["load_avg"] = load_avg
         results.setdefault(name, []).append(got)
         x, h, p = got["ext"], got["harness"], got["plain"]
         fmt = lambda r: (f"{r['rps']:.0f} rps cli {r['client_us']:.1f}us srv {r['server_us']:.1f}us "
-                         f"busy {100 * r['server_busy']:.0f}% err {r['errors']}")
+                         f"busy {100 * r['server_busy']:.0f}% others {r['others']:.2f} steal {r['steal']:.2f} err {r['errors']}")
         print(f"round {rnd + 1} | {name} | load {' '.join(load_avg)} | ext {fmt(x)} | harness {fmt(h)} | plain-go {fmt(p)} "
               f"| harness/ext {h['rps'] / x['rps']:.2f} plain/ext {p['rps'] / x['rps']:.2f}"
               + (f" | transport {fmt(got['transport'])} | transport/ext {got['transport']['rps'] / x['rps']:.2f}"
                  if "transport" in got else ""), flush=True)
 json.dump(results, open(os.environ.get("OUT", "/tmp/compare-results.json"), "w"), indent=1)
 print()
-for name, rs in results.items():
-    med = lambda t, k: statistics.median(r[t][k] for r in rs)
-    xr, hr, pr = med("ext", "rps"), med("harness", "rps"), med("plain", "rps")
-    ratios = sorted(r["harness"]["rps"] / r["ext"]["rps"] for r in rs)
-    print(f"{name}: median rps ext {xr:.0f}, harness {hr:.0f}, plain-go {pr:.0f}; "
-          f"median of per-round harness/ext {statistics.median(ratios):.2f} (all: {', '.join(f'{q:.2f}' for q in ratios)}); "
-          f"plain/ext {pr / xr:.2f}; client us/op ext {med('ext', 'client_us'):.1f} harness {med('harness', 'client_us'):.1f} "
-          f"plain {med('plain', 'client_us'):.1f}; server us/op ext {med('ext', 'server_us'):.1f} harness "
-          f"{med('harness', 'server_us'):.1f} plain {med('plain', 'server_us'):.1f}; server busy ext "
-          f"{100 * med('ext', 'server_busy'):.0f}% harness {100 * med('harness', 'server_busy'):.0f}% "
-          f"plain {100 * med('plain', 'server_busy'):.0f}%")
-    if all("transport" in r for r in rs):
-        tr = sorted(r["transport"]["rps"] / r["ext"]["rps"] for r in rs)
-        print(f"  http.Transport variant (bare loop): median rps {med('transport', 'rps'):.0f}; median of per-round "
-              f"transport/ext {statistics.median(tr):.2f} (all: {', '.join(f'{q:.2f}' for q in tr)}); client us/op "
-              f"{med('transport', 'client_us'):.1f}; server us/op {med('transport', 'server_us'):.1f}; server busy "
-              f"{100 * med('transport', 'server_busy'):.0f}%")
+summarize(results)
