@@ -107,10 +107,19 @@ func writes(conns []*sockety.Conn) uint64 {
 	return n
 }
 
-func report(b *testing.B, start time.Time, conns []*sockety.Conn, w0 uint64, unit string) {
+func reads(conns []*sockety.Conn) uint64 {
+	var n uint64
+	for _, c := range conns {
+		n += c.Reads()
+	}
+	return n
+}
+
+func report(b *testing.B, start time.Time, conns []*sockety.Conn, w0, r0 uint64, unit string) {
 	el := time.Since(start).Seconds()
 	b.ReportMetric(float64(b.N)/el, unit)
 	b.ReportMetric(float64(writes(conns)-w0)/float64(b.N), "writes/op")
+	b.ReportMetric(float64(reads(conns)-r0)/float64(b.N), "reads/op")
 }
 
 // measureOps runs op b.N times over conns (see runLoad), then done (which
@@ -119,14 +128,14 @@ func report(b *testing.B, start time.Time, conns []*sockety.Conn, w0 uint64, uni
 func measureOps(b *testing.B, conns []*sockety.Conn, unit string, op func(c *sockety.Conn) error, done func()) {
 	b.ReportAllocs()
 	b.ResetTimer()
-	w0 := writes(conns)
+	w0, r0 := writes(conns), reads(conns)
 	start := time.Now()
 	cpu0 := cpuTime()
 	runLoad(b, conns, op)
 	if done != nil {
 		done()
 	}
-	report(b, start, conns, w0, unit)
+	report(b, start, conns, w0, r0, unit)
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 }
 
@@ -207,6 +216,13 @@ type rawConn struct {
 	kick   chan struct{}
 	slots  []chan struct{} // per in-flight caller, indexed by request id
 	writes atomic.Uint64
+	reads  atomic.Uint64
+}
+
+// Read counts the connection's Read calls (the reply reader's).
+func (c *rawConn) Read(p []byte) (int, error) {
+	c.reads.Add(1)
+	return c.nc.Read(p)
 }
 
 func newRawConn(nc net.Conn, slots int) *rawConn {
@@ -273,7 +289,7 @@ func (c *rawConn) call(slot int) error {
 }
 
 func (c *rawConn) readReplies() {
-	r := bufio.NewReaderSize(c.nc, 64<<10)
+	r := bufio.NewReaderSize(c, 64<<10)
 	var h [13]byte
 	for {
 		if _, err := io.ReadFull(r, h[:]); err != nil {
@@ -401,6 +417,14 @@ func rawWrites(conns []*rawConn) uint64 {
 	return n
 }
 
+func rawReads(conns []*rawConn) uint64 {
+	var n uint64
+	for _, c := range conns {
+		n += c.reads.Load()
+	}
+	return n
+}
+
 func BenchmarkRawTCPPing(b *testing.B) {
 	s, conns := rawSetup(b)
 	payload := make([]byte, 8) // about the size of a Sockety "ping" message's content
@@ -420,12 +444,13 @@ func BenchmarkRawTCPCall(b *testing.B) {
 	_, conns := rawSetup(b)
 	b.ReportAllocs()
 	b.ResetTimer()
-	w0 := rawWrites(conns)
+	w0, r0 := rawWrites(conns), rawReads(conns)
 	start := time.Now()
 	cpu0 := cpuTime()
 	runRaw(b, conns, func(c *rawConn, slot int) error { return c.call(slot) })
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "rt/s")
 	b.ReportMetric(float64(rawWrites(conns)-w0)/float64(b.N), "writes/op")
+	b.ReportMetric(float64(rawReads(conns)-r0)/float64(b.N), "reads/op")
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 }
 

@@ -19,3 +19,13 @@ func init() {
 		defaultChunkSize = n
 	}
 }
+
+// Reads is the number of Read calls on the connection (for benchmarks).
+func (c *Conn) Reads() uint64 { return c.reads.Load() }
+
+// SOCKETY_YIELD_MORE overrides yieldMore (A/B measurements in one build).
+func init() {
+	if n, err := strconv.Atoi(os.Getenv("SOCKETY_YIELD_MORE")); err == nil && n >= 0 {
+		yieldMore = n
+	}
+}

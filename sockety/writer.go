@@ -13,6 +13,9 @@ import (
 // maxChannels is the protocol's channel limit.
 const maxChannels = 4096
 
+// yieldMore is how many more times the writer yields while the queue grows.
+var yieldMore = 3
+
 // copyThreshold is the payload piece size up to which the bytes are copied
 // into the coalescing buffer instead of being written in place.
 const copyThreshold = 4096
@@ -47,6 +50,7 @@ type writer struct {
 	segBytes  int // bytes referenced by segs
 	limit     int
 	kicked    bool
+	queued    atomic.Uint64 // unlock calls, to see the queue grow
 	closing   bool  // graceful: flush the queue, then stop
 	err       error // sticky: no more writes
 	space     chan struct{}
@@ -114,6 +118,7 @@ func (w *writer) lock(ctx context.Context, n int) error {
 
 // unlock releases mu and wakes the writer goroutine if it is not awake yet.
 func (w *writer) unlock() {
+	w.queued.Add(1)
 	kick := !w.kicked
 	w.kicked = true
 	w.mu.Unlock()
@@ -257,6 +262,15 @@ func (w *writer) loop() error {
 		// replies just read, handlers) queue their packets first: one
 		// yield turns many small writes into one.
 		runtime.Gosched()
+		for range yieldMore {
+			// Yield again while the queue keeps growing: senders are
+			// still running.
+			n := w.queued.Load()
+			runtime.Gosched()
+			if w.queued.Load() == n {
+				break
+			}
+		}
 		w.mu.Lock()
 		if w.err != nil {
 			err := w.err
