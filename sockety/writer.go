@@ -51,8 +51,8 @@ type writer struct {
 	limit     int
 	kicked    bool
 	queued    atomic.Uint64 // unlock calls, to see the queue grow
-	closing   bool  // graceful: flush the queue, then stop
-	err       error // sticky: no more writes
+	closing   bool          // graceful: flush the queue, then stop
+	err       error         // sticky: no more writes
 	space     chan struct{}
 	chFree    chan struct{}
 	cur       int // channel the peer's reader is on, in byte order
