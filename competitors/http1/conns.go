@@ -22,9 +22,10 @@ import (
 //
 // http.Transport (the other variant, transportClient) moves every request
 // across three goroutines (the caller, the connection's write loop and its
-// read loop) and wakes two of them per request; measured against wrk on
-// the same server it needed about 50 µs of client CPU per request, this
-// about 38 µs (results/harness-vs-wrk-h2load.md). What the transport adds
+// read loop) and wakes two of them per request. Driving the same pinned
+// server as wrk, it needed 47 µs of client CPU per request at 4 connections
+// and 36 µs at 32; this client 36 and 28 µs (medians of 8 rounds,
+// results/harness-vs-wrk-h2load.md). What the transport adds
 // beyond that, the benchmark does not use: a pool that dials on demand
 // (this one never holds more than n connections), proxies, HTTP/2
 // upgrades, retries of requests on a connection the server closed (the

@@ -7,7 +7,8 @@
 // connection at a time, in the operation's own goroutine (connPool).
 // http.Transport, the usual way to use that codec, moves every request
 // across three goroutines and needed about 1.3x the client CPU per request
-// and 0.5-0.75x wrk's throughput on the same server; the codec on owned
+// (0.5-0.7x wrk's throughput on the same server, against 0.6-0.9x for the
+// codec, bare loops, results/harness-vs-wrk-h2load.md); the codec on owned
 // connections is what a Go user who wants wrk-like throughput writes. The
 // transport remains available for comparison: SOCKETY_HTTP1_CLIENT=transport
 // (ClientEnv). Both send the same bytes and check the same responses;

@@ -82,6 +82,11 @@ func run(name, addr, id string, cn, cc int, dur, warm time.Duration) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// A cancellable context per goroutine, as the harness's driver
+			// passes: adapters that watch it (the HTTP/1 client does) pay
+			// here what they pay under the harness.
+			ctx, cancel := context.WithCancel(ctx)
+			defer cancel()
 			for {
 				select {
 				case <-stop:
