@@ -86,7 +86,9 @@ type Options struct {
 	// before other channels get their turn (default 64 KiB).
 	ChunkSize int
 	// WriteQueueBytes bounds the bytes queued for writing; senders block
-	// (honouring their context) while it is full (default 1 MiB).
+	// (honouring their context) while it is full (default 2 MiB: one write
+	// of up to 32 chunks; 1 MiB cost bulk transfers 15-25% of throughput
+	// in BenchmarkData1MiB, with twice the wake-ups per byte).
 	WriteQueueBytes int
 
 	// NotSentLowat, when positive, bounds the bytes the kernel holds
@@ -158,7 +160,7 @@ func (o *Options) withDefaults() Options {
 		r.ChunkSize = defaultChunkSize
 	}
 	if r.WriteQueueBytes <= 0 {
-		r.WriteQueueBytes = 1 << 20
+		r.WriteQueueBytes = 2 << 20
 	}
 	if r.MaxBufferedBytes <= 0 {
 		r.MaxBufferedBytes = 8 << 20

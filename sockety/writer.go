@@ -50,10 +50,10 @@ type writer struct {
 	segBytes  int // bytes referenced by segs
 	limit     int
 	kicked    bool
-	queued    atomic.Uint64 // unlock calls, to see the queue grow
-	closing   bool          // graceful: flush the queue, then stop
-	err       error         // sticky: no more writes
-	space     chan struct{}
+	queued    atomic.Uint64  // unlock calls, to see the queue grow
+	closing   bool           // graceful: flush the queue, then stop
+	err       error          // sticky: no more writes
+	spaceQ    []*spaceWaiter // senders waiting for room, in order
 	chFree    chan struct{}
 	cur       int // channel the peer's reader is on, in byte order
 	maxCh     int // channels we may use: min(ours, peer's)
@@ -90,6 +90,11 @@ func newWriter(nc net.Conn, limit int) *writer {
 
 // lock waits until n more bytes fit in the queue (an empty queue always
 // accepts) and returns with mu held, or returns an error without it.
+//
+// Senders waiting for room queue up in order, and each flush wakes only as
+// many of them as the room it made can take (see wakeSpaceLocked): waking
+// them all, as a broadcast would, made hundreds of concurrent transfers
+// race for every megabyte of room and go back to sleep.
 func (w *writer) lock(ctx context.Context, n int) error {
 	w.mu.Lock()
 	for {
@@ -101,19 +106,57 @@ func (w *writer) lock(ctx context.Context, n int) error {
 		if q := len(w.buf) + w.segBytes; q == 0 || q+n <= w.limit {
 			return nil
 		}
-		if w.space == nil {
-			w.space = make(chan struct{})
-		}
-		sp := w.space
+		sw := &spaceWaiter{n: n, ch: make(chan struct{})}
+		w.spaceQ = append(w.spaceQ, sw)
 		w.mu.Unlock()
 		select {
-		case <-sp:
+		case <-sw.ch:
 		case <-ctx.Done():
+			w.mu.Lock()
+			if sw.woken {
+				// The room this waiter was woken for goes to the next.
+				w.wakeSpaceLocked()
+			} else {
+				sw.gone = true
+			}
+			w.mu.Unlock()
 			return ctx.Err()
 		case <-w.dead:
 		}
 		w.mu.Lock()
 	}
+}
+
+// A spaceWaiter is a sender waiting in lock for n bytes of room.
+type spaceWaiter struct {
+	n     int
+	ch    chan struct{} // closed when woken
+	woken bool
+	gone  bool // gave up before it was woken
+}
+
+// wakeSpaceLocked wakes the senders waiting for room, in order, as many as
+// the room left in the queue takes (at least one); after an error, all of
+// them. mu must be held.
+func (w *writer) wakeSpaceLocked() {
+	room := w.limit - len(w.buf) - w.segBytes
+	i, woke := 0, 0
+	for ; i < len(w.spaceQ); i++ {
+		sw := w.spaceQ[i]
+		if sw.gone {
+			continue
+		}
+		if room <= 0 && woke > 0 && w.err == nil {
+			break
+		}
+		sw.woken = true
+		close(sw.ch)
+		room -= sw.n
+		woke++
+	}
+	n := copy(w.spaceQ, w.spaceQ[i:])
+	clear(w.spaceQ[n:])
+	w.spaceQ = w.spaceQ[:n]
 }
 
 // unlock releases mu and wakes the writer goroutine if it is not awake yet.
@@ -242,10 +285,7 @@ func (w *writer) shutdown() {
 }
 
 func (w *writer) wakeWaitersLocked() {
-	if w.space != nil {
-		close(w.space)
-		w.space = nil
-	}
+	w.wakeSpaceLocked()
 	if w.chFree != nil {
 		close(w.chFree)
 		w.chFree = nil
