@@ -16,8 +16,8 @@ import (
 	"github.com/sockety-harness/sockety-harness/competitors/tlsutil"
 )
 
-// bufSize is the transport's read and write buffer. net/http's default is
-// 4 KiB; users who upload megabytes raise it so that a body goes out in
+// bufSize is the client's read and write buffer size, in both variants.
+// net/http's default is 4 KiB; users who upload megabytes raise it so that a body goes out in
 // fewer, larger writes.
 const bufSize = 64 << 10
 
@@ -31,8 +31,8 @@ const ClientEnv = "SOCKETY_HTTP1_CLIENT"
 type client struct {
 	cfg  competitors.ClientConfig
 	base string
-	// roundTrip sends a request and returns its response (the body closes
-	// the request's part of the exchange).
+	// roundTrip sends a request and returns its response; closing the
+	// response body ends the exchange and frees the connection.
 	roundTrip func(*http.Request) (*http.Response, error)
 	close     func() error
 }

@@ -223,3 +223,17 @@ func TestClientVariantsSameBytes(t *testing.T) {
 		})
 	}
 }
+
+// TestClientVariantUnknown: a misspelt variant is an error, not a silent
+// default.
+func TestClientVariantUnknown(t *testing.T) {
+	t.Setenv(ClientEnv, "transprot")
+	c, err := newClient(context.Background(), competitors.ClientConfig{Addr: "127.0.0.1:1", Connections: 1}, false)
+	if err == nil {
+		_ = c.Close()
+		t.Fatal("newClient accepted an unknown client variant")
+	}
+	if !strings.Contains(err.Error(), ClientEnv) {
+		t.Fatalf("error %q does not name %s", err, ClientEnv)
+	}
+}
