@@ -14,7 +14,8 @@ Build first (from the repository root):
 then: ROUNDS=5 python3 competitors/adaptertest/serve/compare.py
 Environment: SB, LOAD (binaries), ROUNDS, DUR and WARM (seconds), SERVER_CPU and
 CLIENT_CPU (taskset CPU lists; PIN=0 runs unpinned), OUT (JSON of every run), CASES
-(comma-separated case numbers, default all), TRANSPORT=1 (also the http.Transport variant of the
+(comma-separated case numbers, default 1,2,3; 4 and 5 are sockety-bench's defaults, unpinned),
+TRANSPORT=1 (also the http.Transport variant of the
 HTTP/1 client, bare loop), QUIET (CPUs: the summary also gives medians over the rounds in
 which the rest of the machine used at most this much, default 0.1), SUMMARY (comma-separated
 OUT files: only print their merged summary).
@@ -33,8 +34,8 @@ CLIENT_CPU = os.environ.get("CLIENT_CPU", "1")
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def pinned(cpu, cmd):
-    return (["taskset", "-c", cpu] + cmd) if PIN else cmd
+def pinned(cpu, cmd, pin=True):
+    return (["taskset", "-c", cpu] + cmd) if PIN and pin else cmd
 
 
 def tree_cpu(pid):
@@ -89,14 +90,15 @@ def free_port():
 
 
 class Server:
-    """sockety-bench --server-only for one suite, one worker on SERVER_CPU."""
+    """sockety-bench --server-only for one suite, one worker (GOMAXPROCS procs) on SERVER_CPU
+    (unpinned when pin is false)."""
 
-    def __init__(self, filt, excl):
-        self.filt, self.excl = filt, excl
+    def __init__(self, filt, excl, procs=1, pin=True):
+        self.filt, self.excl, self.pin = filt, excl, pin
         for attempt in range(3):  # a picked port can be taken before the server binds it
             self.port, self.token = free_port(), secrets.token_hex(16)
-            cmd = pinned(SERVER_CPU, [SB, "--server-only", "-p", str(self.port), "-s", "1", "--server-procs", "1",
-                                      "-f", filt, "-e", excl, "--token", self.token, "--no-color"])
+            cmd = pinned(SERVER_CPU, [SB, "--server-only", "-p", str(self.port), "-s", "1", "--server-procs", str(procs),
+                                      "-f", filt, "-e", excl, "--token", self.token, "--no-color"], pin)
             self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             seen = []
             for line in self.proc.stdout:
@@ -118,9 +120,9 @@ class Server:
 
 def external(srv, tmpl, parse):
     fill = lambda d: [a.replace("{addr}", srv.addr).replace("{dur}", str(d)) for a in tmpl]
-    subprocess.run(pinned(CLIENT_CPU, fill(WARM)), capture_output=True, check=True)
+    subprocess.run(pinned(CLIENT_CPU, fill(WARM), srv.pin), capture_output=True, check=True)
     s0, r0, t0 = srv.cpu(), resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
-    out = subprocess.run(pinned(CLIENT_CPU, fill(DUR)), capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(pinned(CLIENT_CPU, fill(DUR), srv.pin), capture_output=True, text=True, check=True).stdout
     s1, r1, t1 = srv.cpu(), resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
     rps, n, errors = parse(out)
     ccpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
@@ -128,13 +130,13 @@ def external(srv, tmpl, parse):
                 server_busy=(s1 - s0) / (t1 - t0), errors=errors)
 
 
-def plain(srv, suite, cn, cc, variant=None):
-    env = dict(os.environ, GOMAXPROCS="1")
+def plain(srv, suite, cn, cc, variant=None, procs=1):
+    env = dict(os.environ, GOMAXPROCS=str(procs))
     if variant:
         env["SOCKETY_HTTP1_CLIENT"] = variant  # the HTTP/1 client variant (competitors/http1)
     s0, t0 = srv.cpu(), time.monotonic()
     out = subprocess.run(pinned(CLIENT_CPU, [LOAD, "-suite", suite, "-addr", srv.addr, "-bench", "short-response",
-                                             "-cn", str(cn), "-cc", str(cc), "-d", f"{DUR}s", "-w", f"{WARM}s"]),
+                                             "-cn", str(cn), "-cc", str(cc), "-d", f"{DUR}s", "-w", f"{WARM}s"], srv.pin),
                          capture_output=True, text=True, check=True, env=env).stdout
     s1, t1 = srv.cpu(), time.monotonic()
     m = re.search(r"ops (\d+) errors (\d+) ops/s ([\d.]+) cpu-us/op ([\d.]+)", out)
@@ -144,16 +146,18 @@ def plain(srv, suite, cn, cc, variant=None):
                 server_busy=busy, errors=int(m.group(2)))
 
 
-def harness(srv, cn, cc):
+def harness(srv, cn, cc, clients=1):
+    """sockety-bench in remote mode: clients workers of GOMAXPROCS 1, each with cn connections
+    and cc operations in flight."""
     js = f"/tmp/compare-sb-{os.getpid()}.json"
     cmd = pinned(CLIENT_CPU, [SB, "--remote", "127.0.0.1", "-p", str(srv.port), "--token", srv.token,
-                              "-f", srv.filt, "-e", srv.excl, "-c", "1", "--client-procs", "1", "-cn", str(cn),
-                              "-cc", str(cc), "-w", f"{WARM}s", "-t", f"{DUR}s", "--no-color", "--json", js])
+                              "-f", srv.filt, "-e", srv.excl, "-c", str(clients), "--client-procs", "1", "-cn", str(cn),
+                              "-cc", str(cc), "-w", f"{WARM}s", "-t", f"{DUR}s", "--no-color", "--json", js], srv.pin)
     subprocess.run(cmd, capture_output=True, check=True)
     r = json.load(open(js))["results"][0]
     os.remove(js)
     win = r["window_ns"] / 1e9
-    busy = r["cpu"]["server"]["total"] / 100  # percent of one CPU
+    busy = r["cpu"]["server"]["total"] / 100  # CPUs (percent of one CPU / 100)
     return dict(rps=r["qps"], client_us=r["cpu"]["client_ns_per_op"] / 1e3, server_us=busy * win / r["count"] * 1e6,
                 server_busy=busy, errors=r["errors"])
 
@@ -180,9 +184,20 @@ CASES = [
      ["wrk", "-t1", "-c32", "-d{dur}s", "http://{addr}/fast"], parse_wrk, 32, 32),
     ("HTTP/2 h2c /fast, 4 connections x 64 streams", "HTTP/2", ("http/2 short", "https"),
      ["h2load", "-t1", "-c4", "-m64", "-D", "{dur}", "http://{addr}/fast"], parse_h2load, 4, 256),
+    # sockety-bench's defaults as a user runs them: one server worker of GOMAXPROCS 2 (NumCPU),
+    # 2 client workers × 2 connections × 250 operations in flight, nothing pinned (PIN does not
+    # apply). The external tool gets the same: 2 threads, 4 connections (HTTP/2: 125 streams
+    # each); the bare loop one process of GOMAXPROCS 2 with 4 connections and 500 goroutines.
+    ("HTTP/1 /fast, defaults: 2 client workers x 2 connections, unpinned", "HTTP/1", ("http/1 short", "https"),
+     ["wrk", "-t2", "-c4", "-d{dur}s", "http://{addr}/fast"], parse_wrk, 2, 250, dict(clients=2, server_procs=2, pin=False)),
+    ("HTTP/2 h2c /fast, defaults: 2 client workers x 2 connections, unpinned", "HTTP/2", ("http/2 short", "https"),
+     ["h2load", "-t2", "-c4", "-m125", "-D", "{dur}", "http://{addr}/fast"], parse_h2load, 2, 250,
+     dict(clients=2, server_procs=2, pin=False)),
 ]
 if os.environ.get("CASES"):
     CASES = [CASES[int(i) - 1] for i in os.environ["CASES"].split(",")]
+else:
+    CASES = CASES[:3]  # cases 4 and 5 (defaults, unpinned) only when asked for
 
 QUIET = float(os.environ.get("QUIET", "0.1"))
 
@@ -227,9 +242,11 @@ print(f"pinned: {'server CPU ' + SERVER_CPU + ', clients CPU ' + CLIENT_CPU if P
       f"{ROUNDS} rounds, {WARM}s warm-up + {DUR}s window per tool", flush=True)
 results = {}
 for rnd in range(ROUNDS):
-    for name, suite, (filt, excl), tmpl, parse, cn, cc in CASES:
+    for name, suite, (filt, excl), tmpl, parse, cn, cc, *rest in CASES:
+        opt = rest[0] if rest else {}
+        clients = opt.get("clients", 1)
         load_avg = open("/proc/loadavg").read().split()[:3]
-        srv = Server(filt, excl)
+        srv = Server(filt, excl, opt.get("server_procs", 1), opt.get("pin", True))
         got = {}
         tools = TOOLS + (["transport"] if TRANSPORT and suite == "HTTP/1" else [])
         try:
@@ -238,11 +255,11 @@ for rnd in range(ROUNDS):
                 if tool == "ext":
                     got[tool] = measured(srv, lambda: external(srv, tmpl, parse))
                 elif tool == "harness":
-                    got[tool] = measured(srv, lambda: harness(srv, cn, cc))
+                    got[tool] = measured(srv, lambda: harness(srv, cn, cc, clients))
                 elif tool == "transport":
-                    got[tool] = measured(srv, lambda: plain(srv, suite, cn, cc, "transport"))
+                    got[tool] = measured(srv, lambda: plain(srv, suite, clients * cn, clients * cc, "transport", clients))
                 else:
-                    got[tool] = measured(srv, lambda: plain(srv, suite, cn, cc))
+                    got[tool] = measured(srv, lambda: plain(srv, suite, clients * cn, clients * cc, None, clients))
         finally:
             srv.stop()
         got["load_avg"] = load_avg
