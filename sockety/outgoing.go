@@ -150,12 +150,7 @@ func (c *Conn) send(ctx context.Context, o *Outgoing, response bool, parent UUID
 	// fits one chunk (every small request and reply): its head lives on
 	// the stack.
 	if len(o.Files) == 0 && !o.hasStream() && o.DataReader == nil && len(o.Data) <= c.opts.ChunkSize {
-		h := head{response: response, parent: parent, id: o.ID, dataSize: int64(len(o.Data)), expect: wt != nil}
-		if !response {
-			h.action = o.Action
-		}
-		err := c.sendWhole(ctx, &h, 40+len(h.action), o, len(o.Data), wt)
-		return c.sent(h.id, wt, wantReq, err)
+		return c.sendSmall(ctx, o, response, parent, wt, wantReq)
 	}
 	h := headPool.Get().(*head)
 	*h = head{response: response, parent: parent, id: o.ID, action: o.Action, dataSize: o.dataSize(),
@@ -280,6 +275,34 @@ func (c *Conn) sent(id UUID, wt *waiter, wantReq bool, err error) (*Request, UUI
 	return req, id, nil
 }
 
+// sendSmall sends a message or response without files, stream or reader
+// whose data fits one chunk: the start packet is encoded straight from o
+// into a stack buffer.
+func (c *Conn) sendSmall(ctx context.Context, o *Outgoing, response bool, parent UUID, wt *waiter, wantReq bool) (*Request, UUID, error) {
+	id := o.ID
+	if wt != nil {
+		id = c.ws.register(id, wt)
+	} else if id.IsZero() {
+		id = NewUUID()
+	}
+	var scratch [headScratch]byte
+	var hb []byte
+	var err error
+	if response {
+		hb, err = wire.AppendResponse(scratch[:0], &wire.ResponseHeader{MessageID: wire.UUID(parent), ID: wire.UUID(id),
+			Expects: wt != nil, DataSize: uint64(len(o.Data))})
+	} else {
+		hb, err = wire.AppendMessage(scratch[:0], &wire.MessageHeader{ID: wire.UUID(id), Action: o.Action,
+			Expects: wt != nil, DataSize: uint64(len(o.Data))})
+	}
+	if err != nil {
+		err = fmt.Errorf("%w: %w", ErrInvalid, err)
+	} else {
+		err = c.queueWhole(ctx, hb, o, len(hb)+len(o.Data)+8)
+	}
+	return c.sent(id, wt, wantReq, err)
+}
+
 // sendWhole queues a message without stream whose payload fits one chunk,
 // all in one go: it never holds a channel beyond its own bytes. With a
 // waiter, h.id is set when the waiter is registered (before anything is
@@ -298,7 +321,13 @@ func (c *Conn) sendWhole(ctx context.Context, h *head, est int, o *Outgoing, pay
 	if err != nil {
 		return err
 	}
-	ch, err := c.w.lockChannel(ctx, est+payload, false)
+	return c.queueWhole(ctx, hb, o, est+payload)
+}
+
+// queueWhole queues the start packet hb and o's data and files from memory
+// on a free channel, n bytes at most in all.
+func (c *Conn) queueWhole(ctx context.Context, hb []byte, o *Outgoing, n int) error {
+	ch, err := c.w.lockChannel(ctx, n, false)
 	if err != nil {
 		return err
 	}

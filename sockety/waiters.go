@@ -26,7 +26,12 @@ type waiter struct {
 	id      UUID
 	slotted bool // registered in a slot of waiters (else in the map)
 
-	mu    sync.Mutex
+	// A single-reply waiter gets one delivery at most per registration
+	// (whoever unregisters it delivers): the reply is stored in first,
+	// then published by full, without a lock.
+	full atomic.Bool
+
+	mu    sync.Mutex // multi-reply waiters: first, has, more
 	first Reply
 	has   bool
 	more  []Reply
@@ -36,6 +41,12 @@ type waiter struct {
 
 // deliver stores a reply; it never blocks.
 func (w *waiter) deliver(r Reply) {
+	if !w.multi {
+		w.first = r
+		w.full.Store(true)
+		poke(w.sig)
+		return
+	}
 	w.mu.Lock()
 	if !w.has {
 		w.first, w.has = r, true
@@ -47,6 +58,15 @@ func (w *waiter) deliver(r Reply) {
 }
 
 func (w *waiter) take() (Reply, bool) {
+	if !w.multi {
+		if !w.full.Load() {
+			return Reply{}, false
+		}
+		r := w.first
+		w.first = Reply{}
+		w.full.Store(false)
+		return r, true
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !w.has {
