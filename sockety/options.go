@@ -8,7 +8,9 @@ import (
 // Options configure a connection. The zero value is usable: every zero field
 // takes the default documented on it. A nil *Options means all defaults.
 //
-// Memory per connection is bounded. Writing: the queue holds at most
+// Memory per connection is bounded. Replies awaited: a table of 1024
+// waiter slots (8 KiB), the waiters themselves, and a map for those that
+// do not fit in it. Writing: the queue holds at most
 // WriteQueueBytes (plus the batch being written, so twice that), and each
 // long outgoing transfer adds at most two ChunkSize buffers when its payload
 // comes from an io.Reader. Reading: one ReadBufferSize buffer (growing to
