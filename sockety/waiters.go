@@ -139,7 +139,8 @@ const waiterShards = 16
 //
 // A single-reply waiter lives in a slot chosen by its UUID's first bytes:
 // register draws random UUIDs until one lands on a free slot (the UUID
-// stays uniformly random), so a reply is found by one index and one
+// stays random; only its first two bytes avoid the slots in use), so a
+// reply is found by one index and one
 // comparison, and the slot is cleared with one compare-and-swap instead of
 // a lock and a map. Whoever clears the slot owns the waiter's fate: the
 // read loop (the reply is delivered) or the sender giving up (nothing will
