@@ -373,7 +373,10 @@ func (t *transfer) acquire(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-t.c.w.dead:
-		return t.c.Err()
+		// Not t.c.Err(): the connection records its error only after
+		// the writer stopped, and a nil error here would send piece on
+		// to give back a token it never took.
+		return t.c.w.failure()
 	}
 }
 

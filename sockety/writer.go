@@ -258,6 +258,17 @@ func (w *writer) addSeg(data []byte, ack chan struct{}) {
 	w.segBytes += len(data)
 }
 
+// failure is the error the writer stopped with (ErrClosed when it has
+// not stopped): it is set before dead is closed.
+func (w *writer) failure() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return w.err
+	}
+	return ErrClosed
+}
+
 // stop makes the writer fail with err: queued bytes are dropped and every
 // waiter is woken.
 func (w *writer) stop(err error) {

@@ -166,3 +166,25 @@ func waitQueued(t *testing.T, w *writer, n int) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestAcquireOnStoppedWriter: a transfer asking for an in-flight token
+// once the writer has stopped gets an error even before the connection
+// recorded its own (it does so just after the writer stops). A nil error
+// there sent the transfer on without a token, to wait forever for one to
+// give back (seen as a hang in TestServerWritesToPeerThatStopsReading).
+func TestAcquireOnStoppedWriter(t *testing.T) {
+	a, b := net.Pipe()
+	defer b.Close()
+	w := newWriter(a, 1000)
+	done := make(chan error, 1)
+	go func() { done <- w.loop() }()
+	w.stop(errors.New("boom"))
+	<-done
+	c := &Conn{w: w} // c.err not recorded yet
+	tr := &transfer{c: c, ack: make(chan struct{}, 2)}
+	tr.ack <- struct{}{}
+	tr.ack <- struct{}{} // both tokens in flight: only dead can answer
+	if err := tr.acquire(context.Background()); err == nil {
+		t.Fatal("acquire on a stopped writer returned no error")
+	}
+}
