@@ -43,9 +43,14 @@ type pipe struct {
 	limit  int
 	err    error // set when the writer side ended (io.EOF on success)
 	gone   bool  // the consumer stopped reading: discard
-	rsig   chan struct{}
-	wsig   chan struct{}
-	budget *budget
+	// draining: the consumer discards the rest (Payload.Discard) and
+	// waits only for the end; the read loop counts what it drops in
+	// dropped instead of buffering it and waking the consumer.
+	draining bool
+	dropped  int64
+	rsig     chan struct{}
+	wsig     chan struct{}
+	budget   *budget
 }
 
 // chunk is a run of unread payload bytes: in a pooled block (blk) that
@@ -85,6 +90,11 @@ func (p *pipe) write(b []byte, rb *readBuf, done <-chan struct{}) error {
 	for len(b) > 0 {
 		p.mu.Lock()
 		if p.gone {
+			p.mu.Unlock()
+			return nil
+		}
+		if p.draining {
+			p.dropped += int64(len(b))
 			p.mu.Unlock()
 			return nil
 		}
@@ -229,6 +239,37 @@ func (p *pipe) WriteTo(w io.Writer) (int64, error) {
 	}
 }
 
+// drain drops what is buffered and, counting them, the bytes that arrive
+// later, until the payload ends: a discarding consumer is not woken for
+// every piece, and nothing is copied or lent for it. It returns the bytes
+// dropped and the payload's end (nil when complete).
+func (p *pipe) drain() (int64, error) {
+	p.mu.Lock()
+	p.draining = true
+	n := int64(p.n)
+	for i := range p.chunks {
+		p.chunks[i].free()
+	}
+	p.budget.used.Add(-int64(p.n))
+	p.chunks, p.n = nil, 0
+	p.mu.Unlock()
+	poke(p.wsig) // the read loop may be waiting for room
+	for {
+		p.mu.Lock()
+		n += p.dropped
+		p.dropped = 0
+		err := p.err
+		p.mu.Unlock()
+		if err != nil {
+			if err == io.EOF {
+				return n, nil
+			}
+			return n, err
+		}
+		<-p.rsig
+	}
+}
+
 // discard drops what is buffered and makes later writes vanish; it is
 // used when the consumer is gone (its handler returned).
 func (p *pipe) discard() {
@@ -341,6 +382,5 @@ func (pl *Payload) Discard() (int64, error) {
 		pl.off = len(pl.b)
 		return int64(n), nil
 	}
-	n, err := io.Copy(io.Discard, pl)
-	return n, err
+	return pl.p.drain()
 }
