@@ -181,11 +181,7 @@ func (c *Conn) send(ctx context.Context, o *Outgoing, response bool, parent UUID
 
 	// A long message: it holds a channel until its last part is queued.
 	// The waiter is registered before the first byte is queued.
-	if wt != nil {
-		h.id = c.ws.register(h.id, wt)
-	} else if h.id.IsZero() {
-		h.id = NewUUID()
-	}
+	h.id = c.messageID(h.id, wt)
 	id := h.id
 	fail := func(err error) (*Request, UUID, error) {
 		if wt != nil {
@@ -259,6 +255,20 @@ func (c *Conn) putHead(h *head) {
 	headPool.Put(h)
 }
 
+// messageID returns the UUID an outgoing message or response goes out
+// with: id, or a fresh one when id is zero. With a waiter, the waiter is
+// registered under it (before anything is queued, so that the reply
+// cannot arrive first).
+func (c *Conn) messageID(id UUID, wt *waiter) UUID {
+	if wt != nil {
+		return c.ws.register(id, wt)
+	}
+	if id.IsZero() {
+		return NewUUID()
+	}
+	return id
+}
+
 // sent finishes a send of a whole message: on error it abandons the waiter
 // (the message may not have been queued, or the connection ended).
 func (c *Conn) sent(id UUID, wt *waiter, wantReq bool, err error) (*Request, UUID, error) {
@@ -279,12 +289,7 @@ func (c *Conn) sent(id UUID, wt *waiter, wantReq bool, err error) (*Request, UUI
 // whose data fits one chunk: the start packet is encoded straight from o
 // into a stack buffer.
 func (c *Conn) sendSmall(ctx context.Context, o *Outgoing, response bool, parent UUID, wt *waiter, wantReq bool) (*Request, UUID, error) {
-	id := o.ID
-	if wt != nil {
-		id = c.ws.register(id, wt)
-	} else if id.IsZero() {
-		id = NewUUID()
-	}
+	id := c.messageID(o.ID, wt)
 	var scratch [headScratch]byte
 	var hb []byte
 	var err error
@@ -308,11 +313,7 @@ func (c *Conn) sendSmall(ctx context.Context, o *Outgoing, response bool, parent
 // waiter, h.id is set when the waiter is registered (before anything is
 // queued, so the reply cannot arrive first), also on errors.
 func (c *Conn) sendWhole(ctx context.Context, h *head, est int, o *Outgoing, payload int, wt *waiter) error {
-	if wt != nil {
-		h.id = c.ws.register(h.id, wt)
-	} else if h.id.IsZero() {
-		h.id = NewUUID()
-	}
+	h.id = c.messageID(h.id, wt)
 	// Encode the start packet before taking the writer lock (the codec
 	// validates the action's UTF-8 there): the lock is held only for
 	// the copies, which keeps 100s of concurrent senders from queueing on it.

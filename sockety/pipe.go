@@ -246,12 +246,7 @@ func (p *pipe) WriteTo(w io.Writer) (int64, error) {
 func (p *pipe) drain() (int64, error) {
 	p.mu.Lock()
 	p.draining = true
-	n := int64(p.n)
-	for i := range p.chunks {
-		p.chunks[i].free()
-	}
-	p.budget.used.Add(-int64(p.n))
-	p.chunks, p.n = nil, 0
+	n := int64(p.dropBufferedLocked())
 	p.mu.Unlock()
 	poke(p.wsig) // the read loop may be waiting for room
 	for {
@@ -270,16 +265,24 @@ func (p *pipe) drain() (int64, error) {
 	}
 }
 
+// dropBufferedLocked frees the buffered bytes and returns how many there
+// were; mu must be held.
+func (p *pipe) dropBufferedLocked() int {
+	n := p.n
+	for i := range p.chunks {
+		p.chunks[i].free()
+	}
+	p.budget.used.Add(-int64(n))
+	p.chunks, p.n = nil, 0
+	return n
+}
+
 // discard drops what is buffered and makes later writes vanish; it is
 // used when the consumer is gone (its handler returned).
 func (p *pipe) discard() {
 	p.mu.Lock()
 	p.gone = true
-	for i := range p.chunks {
-		p.chunks[i].free()
-	}
-	p.budget.used.Add(-int64(p.n))
-	p.chunks, p.n = nil, 0
+	p.dropBufferedLocked()
 	if p.err == nil {
 		p.err = ErrHandlerDone
 	}
