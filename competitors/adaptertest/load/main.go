@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
@@ -32,15 +33,16 @@ func main() {
 	dur := flag.Duration("d", 5*time.Second, "measured duration")
 	warm := flag.Duration("w", time.Second, "warming duration")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the measured window to this file")
+	allocs := flag.String("memprofile", "", "write an allocation profile (alloc_space, whole run) to this file at the end")
 	flag.Parse()
-	cpuProfile = *profile
+	cpuProfile, memProfile = *profile, *allocs
 	if err := run(*suite, *addr, *bench, *cn, *cc, *dur, *warm); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
 	}
 }
 
-var cpuProfile string
+var cpuProfile, memProfile string
 
 func cpu() time.Duration {
 	var ru syscall.Rusage
@@ -117,18 +119,35 @@ func run(name, addr, id string, cn, cc int, dur, warm time.Duration) error {
 			return err
 		}
 	}
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
 	c0, t0 := cpu(), time.Now()
 	measuring.Store(true)
 	time.Sleep(dur)
 	measuring.Store(false)
 	c1, t1 := cpu(), time.Now()
+	runtime.ReadMemStats(&m1)
 	if cpuProfile != "" {
 		pprof.StopCPUProfile()
 	}
 	close(stop)
 	wg.Wait()
 	n := count.Load()
-	fmt.Printf("ops %d errors %d ops/s %.0f cpu-us/op %.1f\n", n, errs.Load(),
-		float64(n)/t1.Sub(t0).Seconds(), float64(c1-c0)/float64(max(n, 1))/1e3)
+	// Allocations are the whole process's over the window (the adapter's,
+	// the protocol library's and this loop's), per successful operation.
+	per := float64(max(n, 1))
+	fmt.Printf("ops %d errors %d ops/s %.0f cpu-us/op %.1f allocs/op %.1f B/op %.0f gc %d\n", n, errs.Load(),
+		float64(n)/t1.Sub(t0).Seconds(), float64(c1-c0)/per/1e3,
+		float64(m1.Mallocs-m0.Mallocs)/per, float64(m1.TotalAlloc-m0.TotalAlloc)/per, m1.NumGC-m0.NumGC)
+	if memProfile != "" {
+		f, err := os.Create(memProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			return err
+		}
+	}
 	return nil
 }
