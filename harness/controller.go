@@ -39,6 +39,12 @@ type Options struct {
 	ServerProcs, ClientProcs int
 	Seed                     uint64 // payload seed; 0 picks a random one
 	Filters, Excludes        []string
+
+	// ClientGOGC, when positive, is the GOGC of client workers (the CLI's
+	// --client-gogc); 0 leaves them the environment's GOGC (the runtime's
+	// default is 100). Server workers keep the runtime's default.
+	ClientGOGC int
+
 	// ServerDelay is a test-only handicap passed to servers (planted slowdown).
 	ServerDelay time.Duration
 	// ServerDelaySuite, when set, limits ServerDelay to the suite of that
@@ -94,6 +100,7 @@ func (o *Options) RunConfig() RunConfig {
 		GOMAXPROCS: Gomaxprocs{Controller: runtime.GOMAXPROCS(0), Server: o.ServerProcs, Client: o.ClientProcs},
 		Count:      1, HistogramUnit: "ns", HistogramLowest: HistLowestNs, HistogramHighest: HistHighestNs,
 		HistogramSigFigs: HistSigFigs, MixedHeavyDivisor: scenarios.MixedHeavyShare,
+		ClientGOGC: o.ClientGOGC,
 	}
 }
 
@@ -322,6 +329,7 @@ func (c *Controller) startClients(ctx context.Context, suite competitors.Suite, 
 
 	c.status(label, "Starting client workers...")
 	sc.gomaxprocs = c.Opt.ClientProcs
+	sc.gogc = c.Opt.ClientGOGC
 	st.clients = c.spawnMany(ctx, sc, RoleClient, c.Opt.Clients, st)
 	if len(st.clients) != c.Opt.Clients {
 		return false

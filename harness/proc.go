@@ -76,6 +76,7 @@ type spawnConfig struct {
 	exe        string    // binary to run; "" means os.Executable()
 	env        []string  // extra environment
 	gomaxprocs int       // 0 leaves the runtime's default
+	gogc       int       // GOGC; 0 leaves the environment's
 	log        io.Writer // receives workers' stderr lines, prefixed
 }
 
@@ -94,6 +95,10 @@ func spawn(ctx context.Context, sc spawnConfig, role string, index int) (*proc, 
 	cmd.Env = append(cmd.Env, WorkerEnv+"="+role)
 	if sc.gomaxprocs > 0 {
 		cmd.Env = append(cmd.Env, "GOMAXPROCS="+strconv.Itoa(sc.gomaxprocs))
+	}
+	if sc.gogc > 0 {
+		// The last GOGC in Env wins over one inherited from os.Environ.
+		cmd.Env = append(cmd.Env, "GOGC="+strconv.Itoa(sc.gogc))
 	}
 	cmd.Cancel = func() error { return cmd.Process.Kill() }
 	cmd.WaitDelay = 2 * time.Second

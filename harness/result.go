@@ -48,6 +48,10 @@ type RunConfig struct {
 	HistogramHighest  int64      `json:"histogram_highest"`
 	HistogramSigFigs  int        `json:"histogram_significant_figures"`
 	MixedHeavyDivisor int        `json:"mixed_heavy_divisor"`
+
+	// ClientGOGC is the GOGC given to client workers (--client-gogc);
+	// absent (0) when they kept the environment's.
+	ClientGOGC int `json:"client_gogc,omitempty"`
 }
 
 // Gomaxprocs records GOMAXPROCS of each process role.

@@ -35,6 +35,9 @@ func WriteHeader(w io.Writer, h HeaderInfo) {
 	} else {
 		fmt.Fprintf(w, "%s server %d, client %d (%d logical CPUs)\n", key("GOMAXPROCS:"), o.ServerProcs, o.ClientProcs, h.LogicalCores)
 	}
+	if o.ClientGOGC > 0 {
+		fmt.Fprintf(w, "%s client %d\n", key("GOGC:"), o.ClientGOGC)
+	}
 	if o.Remote == "" {
 		fmt.Fprintf(w, "%s %d\n", key("Server workers:"), o.Servers)
 	}

@@ -35,6 +35,7 @@ type config struct {
 	Verify      bool
 	ServerProcs int
 	ClientProcs int
+	ClientGOGC  int
 	OpTimeout   time.Duration
 	Seed        uint64
 	Count       int
@@ -60,7 +61,19 @@ const (
 	maxConcurrency = 1_000_000
 	maxConnections = 100_000
 	maxCount       = 1000
+	maxGOGC        = 1_000_000
 )
+
+// DefaultClientGOGC is --client-gogc's default: the GOGC of client
+// workers. A client worker's live heap is small (histograms, buffers, a
+// few MiB), so with the runtime's default of 100 it collects tens of times
+// a second under load, each time scanning the stacks of every operation's
+// goroutine (250 per worker by default). 400 collects about 5 times less
+// often for a few MiB more per worker; it cut the HTTP/2 client's CPU per
+// request by 12-15% against one pinned server
+// (results/harness-vs-wrk-h2load.md). Every suite's client workers get
+// it; server workers keep the runtime's default.
+const DefaultClientGOGC = 400
 
 // errHelp is returned when -h/--help was given.
 var errHelp = errors.New("help requested")
@@ -159,6 +172,7 @@ func parseArgs(args []string) (config, error) {
 	bools(&c.Verify, "verify")
 	ints(&c.ServerProcs, 0, "server-procs")
 	ints(&c.ClientProcs, 0, "client-procs")
+	ints(&c.ClientGOGC, DefaultClientGOGC, "client-gogc")
 	dur(&c.OpTimeout, "op-timeout")
 	fs.Uint64Var(&c.Seed, "seed", 0, "")
 	ints(&c.Count, 0, "count") // 0: not given, one run
@@ -204,6 +218,8 @@ func parseArgs(args []string) (config, error) {
 		return c, usagef("invalid --rate %v: must be a number of operations per second, 0 for closed loop", c.Rate)
 	case c.ServerProcs < 0 || c.ClientProcs < 0:
 		return c, usagef("invalid --server-procs/--client-procs: must not be negative")
+	case c.ClientGOGC < 0 || c.ClientGOGC > maxGOGC:
+		return c, usagef("invalid --client-gogc %d: must be 1..%d, or 0 for the environment's GOGC", c.ClientGOGC, maxGOGC)
 	case c.Count < 0 || c.Count > maxCount || (set["count"] && c.Count < 1):
 		return c, usagef("invalid --count %d: must be 1..%d", c.Count, maxCount)
 	case c.TestServerDelay < 0:
@@ -270,6 +286,8 @@ Extra flags:
        --verify              servers checksum every payload they receive
        --server-procs N      GOMAXPROCS of server workers (default NumCPU/servers)
        --client-procs N      GOMAXPROCS of client workers (default NumCPU/clients)
+       --client-gogc N       GOGC of client workers (default 400; 0 = the
+                             environment's GOGC, the Go runtime's default 100)
        --op-timeout DURATION per-operation deadline (default 60s)
        --seed N              payload seed (default random)
        --count N             run every selected benchmark N times, in rounds

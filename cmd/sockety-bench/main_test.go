@@ -27,7 +27,7 @@ func TestParseDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := config{Duration: 5 * time.Second, Servers: 1, Clients: 2, Concurrency: 250, Connections: 2}
+	want := config{Duration: 5 * time.Second, Servers: 1, Clients: 2, Concurrency: 250, Connections: 2, ClientGOGC: DefaultClientGOGC}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults %+v", c)
 	}
@@ -42,10 +42,10 @@ func TestParseDefaults(t *testing.T) {
 func TestParseEveryFlag(t *testing.T) {
 	short := []string{"-t", "3s", "-s", "2", "-c", "4", "-cc", "300", "-cn", "3", "-w", "1000", "-f", "sockety", "-f", "http heartbeat",
 		"-e", "tls", "-p", "41455", "--json", "out.json", "--list", "--no-color", "--rate", "1500.5", "--verify",
-		"--server-procs", "1", "--client-procs", "2", "--op-timeout", "2s", "--seed", "7"}
+		"--server-procs", "1", "--client-procs", "2", "--op-timeout", "2s", "--seed", "7", "--client-gogc", "0"}
 	long := []string{"--time=3s", "--servers=2", "--clients=4", "--concurrency=300", "--connections=3", "--warming=1s",
 		"--filter=sockety", "--filter", "http heartbeat", "--exclude=tls", "--port=41455", "-json", "out.json", "-list", "-no-color",
-		"-rate=1500.5", "-verify", "-server-procs=1", "-client-procs=2", "-op-timeout=2000", "-seed=7"}
+		"-rate=1500.5", "-verify", "-server-procs=1", "-client-procs=2", "-op-timeout=2000", "-seed=7", "-client-gogc=0"}
 	want := config{Duration: 3 * time.Second, Servers: 2, Clients: 4, Concurrency: 300, Connections: 3, Warming: time.Second,
 		Filters: []string{"sockety", "http heartbeat"}, Excludes: []string{"tls"}, Port: 41455, JSON: "out.json", List: true,
 		NoColor: true, Rate: 1500.5, Verify: true, ServerProcs: 1, ClientProcs: 2, OpTimeout: 2 * time.Second, Seed: 7}
@@ -103,6 +103,8 @@ func TestParseErrors(t *testing.T) {
 		"filter empty":           {"-f", "  "},
 		"missing arg":            {"-t"},
 		"procs":                  {"--client-procs", "-1"},
+		"client gogc":            {"--client-gogc", "-1"},
+		"client gogc big":        {"--client-gogc", "2000000"},
 		"remote and server-only": {"-r", "h", "-p", "1", "--server-only"},
 		"server-only port":       {"--server-only"},
 		"control port":           {"--server-only", "-p", "1", "--control-port", "70000"},
@@ -193,7 +195,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	o := out.String()
 	t.Logf("stdout:\n%s", o)
-	for _, want := range []string{"Go version:", "GOMAXPROCS:", "Server workers: 2", "Connections: 2 × 1 (2)", "Concurrency: 2 × 4 (8)",
+	for _, want := range []string{"Go version:", "GOMAXPROCS:", "GOGC: client 400", "Server workers: 2", "Connections: 2 × 1 (2)", "Concurrency: 2 × 4 (8)",
 		"Duration: 300ms", "Warming time: 100ms", " Echo (test)", "CPU%/client", "each server", "Short response (code)", "No response",
 		"Mixed: Short response (code)", "Mixed: 4MB data (memory)", "100.00%"} {
 		if !strings.Contains(o, want) {
@@ -221,7 +223,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Results) != 4 || rep.Config.Servers != 2 || rep.Config.GOMAXPROCS.Server == 0 || rep.Environment.GoVersion == "" {
+	if len(rep.Results) != 4 || rep.Config.Servers != 2 || rep.Config.GOMAXPROCS.Server == 0 || rep.Config.ClientGOGC != DefaultClientGOGC || rep.Environment.GoVersion == "" {
 		t.Fatalf("report: %d results, config %+v", len(rep.Results), rep.Config)
 	}
 	for _, r := range rep.Results {
