@@ -34,7 +34,10 @@ type client struct {
 	// roundTrip sends a request and returns its response; closing the
 	// response body ends the exchange and frees the connection.
 	roundTrip func(*http.Request) (*http.Response, error)
-	close     func() error
+	// roundTripContext is connPool's (Requests.RoundTripContext), nil
+	// for the transport.
+	roundTripContext func(context.Context, *http.Request) (*http.Response, error)
+	close            func() error
 }
 
 func newClient(ctx context.Context, cfg competitors.ClientConfig, useTLS bool) (*client, error) {
@@ -56,7 +59,7 @@ func newClient(ctx context.Context, cfg competitors.ClientConfig, useTLS bool) (
 		if err != nil {
 			return nil, err
 		}
-		c.roundTrip, c.close = p.RoundTrip, p.Close
+		c.roundTrip, c.roundTripContext, c.close = p.RoundTrip, p.RoundTripContext, p.Close
 	case "transport":
 		t, err := newTransportClient(ctx, c.base, cfg.Addr, tcfg, n)
 		if err != nil {
@@ -192,7 +195,7 @@ func ReadResponse(resp *http.Response, method, path string, into []byte) (int, e
 // benchmark needs none of what http.Client adds (redirects, cookies,
 // timeouts are the harness's context).
 func (c *client) Prepare(_ context.Context, b competitors.Benchmark) (competitors.Op, error) {
-	r := &Requests{Prefix: "http1", Base: c.base, Config: c.cfg, RoundTrip: c.roundTrip}
+	r := &Requests{Prefix: "http1", Base: c.base, Config: c.cfg, RoundTrip: c.roundTrip, RoundTripContext: c.roundTripContext}
 	op, ok, err := r.Prepare(b.Scenario)
 	if err != nil {
 		return nil, err

@@ -127,6 +127,95 @@ func TestConnPoolContext(t *testing.T) {
 	}
 }
 
+// TestConnPoolContextShared: the contexts of operations are watched once
+// each, not per operation. Two operations of one context blocked on two
+// silent connections both return when it ends, and both connections are
+// replaced. An operation of a context that ended before it started fails
+// at once and leaves its connection alone. Once a context has ended, its
+// watch does not touch the connection used by another context's
+// operation. Close drops every watch.
+func TestConnPoolContextShared(t *testing.T) {
+	var silent sync.WaitGroup
+	silent.Add(2)
+	addr := rawServer(t, func(i int, c net.Conn) {
+		if i < 2 { // never answer
+			_, _ = io.Copy(io.Discard, c)
+			silent.Done()
+			return
+		}
+		answer(c, ok200)
+	})
+	p, err := newConnPool(context.Background(), addr, nil, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() { errs <- roundTrip(p, get(t, ctx, addr)) }()
+	}
+	// Both operations hold their connection until ctx ends: a third
+	// operation of the same context finds none free and waits too.
+	go func() { errs <- roundTrip(p, get(t, ctx, addr)) }()
+	time.Sleep(50 * time.Millisecond) // not needed for correctness: lets the operations block first
+	cancel()
+	for range 3 {
+		select {
+		case err := <-errs:
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("operation of the ended context: %v, want context.Canceled", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("an operation of the ended context did not return")
+		}
+	}
+	silent.Wait() // both interrupted connections were closed
+	if err := roundTrip(p, get(t, ctx, addr)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("operation of a context ended before it started: %v", err)
+	}
+	if d := p.dials.Load(); d != 2 {
+		t.Fatalf("%d dials, want 2: an operation of an ended context dials nothing", d)
+	}
+
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Contexts a and b take turns on one connection: ending a once its
+	// operation is done does not interrupt b's operations that follow
+	// (a's watch may run during any of them).
+	p, err = newConnPool(context.Background(), addr, nil, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, cancelA := context.WithCancel(context.Background())
+	defer cancelA()
+	b, cancelB := context.WithCancel(context.Background())
+	defer cancelB()
+	for n := range 20 {
+		c := b
+		if n == 0 {
+			c = a
+		}
+		if err := roundTrip(p, get(t, c, addr)); err != nil {
+			t.Fatalf("operation %d: %v", n, err)
+		}
+		if n == 0 {
+			cancelA()
+		}
+	}
+	if d := p.dials.Load(); d != 1 {
+		t.Fatalf("%d dials, want 1: the connection was reused throughout", d)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p.watches.Range(func(k, _ any) bool {
+		t.Errorf("watch left after Close")
+		return false
+	})
+}
+
 // TestConnPoolReuse: a connection is reused after a complete response,
 // also an error status; one the server asked to close is replaced, so that
 // the pool never holds more than its connections.
