@@ -22,7 +22,8 @@ import (
 // header map made), and copied per operation with Request.WithContext: one
 // allocation instead of a URL parse, a string concatenation, a header map
 // and a request per operation. The copies share the URL and the header map,
-// which neither http.Transport nor http2.ClientConn modify.
+// which neither http.Transport nor http2.ClientConn modify. With
+// RoundTripContext, a request without body is not even copied.
 type Requests struct {
 	// Prefix starts every error message ("http1", "http2").
 	Prefix string
