@@ -56,12 +56,27 @@ func (h *countingHandler) ServeSockety(m *sockety.Message) {
 
 func (h *countingHandler) Inline(m *sockety.Message) bool { return h.Handler.Inline(m) }
 
+// benchOptions are the benchmarks' connection options: the defaults, or
+// with SOCKETY_BENCH_TIMERS=off no heartbeat, idle or write timeout (to
+// measure what the timers cost).
+func benchOptions() *sockety.Options {
+	switch os.Getenv("SOCKETY_BENCH_TIMERS") {
+	case "off":
+		return &sockety.Options{HeartbeatInterval: -1, IdleTimeout: -1, WriteTimeout: -1}
+	case "nowrite":
+		return &sockety.Options{WriteTimeout: -1}
+	case "notick":
+		return &sockety.Options{HeartbeatInterval: -1, IdleTimeout: -1}
+	}
+	return nil
+}
+
 func benchSetup(b *testing.B) (*countingHandler, []*sockety.Conn) {
 	h := &countingHandler{}
-	ts := startServer(b, h, nil, nil)
+	ts := startServer(b, h, benchOptions(), nil)
 	conns := make([]*sockety.Conn, benchConns)
 	for i := range conns {
-		conns[i] = dial(b, ts.addr, nil)
+		conns[i] = dial(b, ts.addr, benchOptions())
 	}
 	return h, conns
 }

@@ -24,6 +24,7 @@ type Conn struct {
 	w        *writer
 	ws       *waiters
 	handler  Handler
+	inline   InlineHandler // handler, when it is one
 	isServer bool
 
 	peerChannels int
@@ -58,6 +59,7 @@ func newConn(nc net.Conn, o Options, isServer bool) *Conn {
 		done:       make(chan struct{}),
 		readerDone: make(chan struct{}),
 	}
+	c.inline, _ = o.Handler.(InlineHandler)
 	c.buf.limit = int64(o.MaxBufferedBytes)
 	setNotSentLowat(nc, o.NotSentLowat)
 	c.w = newWriter(nc, o.WriteQueueBytes)
@@ -330,11 +332,11 @@ func (c *Conn) Call(ctx context.Context, o *Outgoing) (Reply, error) {
 		return Reply{}, err
 	}
 	// The read loop unregistered wt when it delivered the reply and does
-	// not look at it again: wt can serve the next call.
-	select {
-	case <-wt.sig:
-	default:
-	}
+	// not look at it again: wt can serve the next call. A wake-up token
+	// may still be in wt.sig (when the reply was there before wait
+	// looked, or is about to be, since deliver stores the reply before
+	// it pokes): the next wait then loops once more, so it is not
+	// drained here (that cost every call a channel operation).
 	waiterPool.Put(wt)
 	return r, nil
 }

@@ -468,3 +468,33 @@ func TestCloseFromInlineHandler(t *testing.T) {
 		t.Fatal("server did not close the connection")
 	}
 }
+
+// TestNoHandlerRefuses: a side without a handler answers every message
+// that expects a response NotImplemented and drops the others, whether the
+// message is its start packet alone or has payloads still arriving.
+func TestNoHandlerRefuses(t *testing.T) {
+	checkLeaks(t)
+	ts := startServer(t, nil, nil, nil)
+	c := dial(t, ts.addr, nil)
+	for _, tc := range []struct {
+		name string
+		o    sockety.Outgoing
+	}{
+		{"empty", sockety.Outgoing{Action: "ping"}},
+		{"data", sockety.Outgoing{Action: "ping", Data: []byte("hello")}},
+		{"file", sockety.Outgoing{Action: "ping", Files: []sockety.OutFile{{Name: "a", Data: []byte("x")}}}},
+		{"large data", sockety.Outgoing{Action: "ping", Data: make([]byte, 300<<10)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for range 3 {
+				if err := c.Pass(tctx(t), &tc.o); err != nil {
+					t.Fatalf("pass: %v", err)
+				}
+				rep, err := c.Call(tctx(t), &tc.o)
+				if err != nil || !rep.IsFast() || rep.Code != sockety.NotImplemented {
+					t.Fatalf("call: %+v %v, want NotImplemented", rep, err)
+				}
+			}
+		})
+	}
+}

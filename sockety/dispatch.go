@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+
+	"github.com/sockety-harness/sockety-harness/sockety/wire"
 )
 
 // inMsg is the read side's state of a message or response arriving on one
@@ -193,6 +195,31 @@ func (rs *readState) start(ch int, si *startInfo) error {
 	return nil
 }
 
+// startEmpty handles a Message or Response packet that is the whole
+// message (no data, files or stream), as start and complete would, without
+// their per-channel state: the small messages of a busy connection are
+// mostly these.
+func (rs *readState) startEmpty(ev *wire.Event) {
+	c := rs.c
+	if ev.Kind == wire.KindResponse {
+		r := &Response{Parent: UUID(ev.ParentID)}
+		r.conn, r.id, r.expect, r.whole = c, UUID(ev.ID), ev.Expects, true
+		if !c.ws.deliver(r.Parent, Reply{Response: r}) {
+			r.discard()
+		}
+		return
+	}
+	m := rs.spare
+	if m != nil {
+		rs.spare = nil
+	} else {
+		m = &Message{}
+	}
+	m.Action = rs.intern(ev.Action)
+	m.conn, m.id, m.expect, m.whole = c, UUID(ev.ID), ev.Expects, true
+	rs.handle(m)
+}
+
 // dispatch hands a message to the handler or a response to its waiter.
 func (rs *readState) dispatch(st *inMsg, complete bool) {
 	c := rs.c
@@ -202,7 +229,34 @@ func (rs *readState) dispatch(st *inMsg, complete bool) {
 		}
 		return
 	}
-	m := st.msg
+	if complete {
+		rs.handle(st.msg)
+		return
+	}
+	rs.handleLater(st.msg)
+}
+
+// handle hands a complete message to the handler: on the read loop when
+// the handler is an InlineHandler that accepts it, else in a goroutine.
+func (rs *readState) handle(m *Message) {
+	c := rs.c
+	if ih := c.inline; ih != nil && ih.Inline(m) {
+		c.inlineActive.Store(true)
+		c.serve(c.handler, m)
+		c.inlineActive.Store(false)
+		// The inline contract: m is not used after ServeSockety
+		// returned, so it serves the next message.
+		*m = Message{}
+		rs.spare = m
+		return
+	}
+	rs.handleLater(m)
+}
+
+// handleLater runs the handler for m in a goroutine (m's payloads may
+// still be arriving); without a handler, m is refused.
+func (rs *readState) handleLater(m *Message) {
+	c := rs.c
 	h := c.handler
 	if h == nil {
 		if m.expect {
@@ -210,18 +264,6 @@ func (rs *readState) dispatch(st *inMsg, complete bool) {
 		}
 		m.discard()
 		return
-	}
-	if complete {
-		if ih, ok := h.(InlineHandler); ok && ih.Inline(m) {
-			c.inlineActive.Store(true)
-			c.serve(h, m)
-			c.inlineActive.Store(false)
-			// The inline contract: m is not used after ServeSockety
-			// returned, so it serves the next message.
-			*m = Message{}
-			rs.spare = m
-			return
-		}
 	}
 	c.handlers.Add(1)
 	c.inflight.Add(1)

@@ -140,16 +140,20 @@ var headPool = sync.Pool{New: func() any { return new(head) }}
 // With a waiter, the reply is expected and wt is registered before the first
 // byte is queued. wantReq asks for a *Request (which a stream needs anyway).
 func (c *Conn) send(ctx context.Context, o *Outgoing, response bool, parent UUID, wt *waiter, wantReq bool) (*Request, UUID, error) {
-	if err := c.validate(o, response); err != nil {
-		return nil, UUID{}, err
+	// A message or response without files, stream or reader whose data
+	// fits one chunk (every small request and reply): its head lives on
+	// the stack. Of validate's checks only the action's length can fail
+	// for it.
+	oneChunk := len(o.Files) == 0 && !o.hasStream() && o.DataReader == nil && len(o.Data) <= c.opts.ChunkSize
+	if !oneChunk || (!response && len(o.Action) > 0xffff) {
+		if err := c.validate(o, response); err != nil {
+			return nil, UUID{}, err
+		}
 	}
 	if !response && (c.goingAway.Load() || c.peerGoingAway.Load()) {
 		return nil, UUID{}, ErrGoingAway
 	}
-	// A message or response without files, stream or reader whose data
-	// fits one chunk (every small request and reply): its head lives on
-	// the stack.
-	if len(o.Files) == 0 && !o.hasStream() && o.DataReader == nil && len(o.Data) <= c.opts.ChunkSize {
+	if oneChunk {
 		return c.sendSmall(ctx, o, response, parent, wt, wantReq)
 	}
 	h := headPool.Get().(*head)
@@ -303,9 +307,30 @@ func (c *Conn) sendSmall(ctx context.Context, o *Outgoing, response bool, parent
 	if err != nil {
 		err = fmt.Errorf("%w: %w", ErrInvalid, err)
 	} else {
-		err = c.queueWhole(ctx, hb, o, len(hb)+len(o.Data)+8)
+		err = c.queueSmall(ctx, hb, o)
 	}
 	return c.sent(id, wt, wantReq, err)
+}
+
+// queueSmall queues the start packet hb and o's data (o has no files), as
+// queueWhole does: directly when the queue has room and the current
+// channel is free (no switch needed), which is nearly always the case for
+// small messages, else through queueWhole.
+func (c *Conn) queueSmall(ctx context.Context, hb []byte, o *Outgoing) error {
+	n := len(hb) + len(o.Data) + 8
+	w := c.w
+	w.mu.Lock()
+	if q := len(w.buf) + w.segBytes; w.err == nil && !w.closing && !w.busy[w.cur] && (q == 0 || q+n <= w.limit) {
+		w.buf = append(w.buf, hb...)
+		if len(o.Data) > 0 {
+			w.buf = appendPayloadHead(w.buf, kindData, 0, len(o.Data))
+			w.buf = append(w.buf, o.Data...)
+		}
+		w.unlock()
+		return nil
+	}
+	w.mu.Unlock()
+	return c.queueWhole(ctx, hb, o, n)
 }
 
 // sendWhole queues a message without stream whose payload fits one chunk,

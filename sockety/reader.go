@@ -174,6 +174,13 @@ func (rs *readState) event(ev *wire.Event) error {
 	var err error
 	switch ev.Kind {
 	case wire.KindMessage, wire.KindResponse:
+		if ev.Complete && len(ev.Files) == 0 && rs.chans[ch] == nil &&
+			rs.metaBytes+int64(len(ev.Action)) <= int64(rs.c.opts.MaxBufferedBytes) {
+			// Nothing but the start packet (ping, fast, an empty
+			// response): no channel state to keep.
+			rs.startEmpty(ev)
+			return nil
+		}
 		si := startInfo{
 			response: ev.Kind == wire.KindResponse,
 			id:       UUID(ev.ID),
