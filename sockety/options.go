@@ -60,11 +60,9 @@ type Options struct {
 	// this long (default 60s; negative disables). Keep it above the peer's
 	// heartbeat interval.
 	IdleTimeout time.Duration
-	// WriteTimeout ends the connection when a batch of queued packets
-	// cannot be written within this long: a peer that stops reading
-	// (default 60s; negative disables). The write deadline is renewed
-	// only when less than 7/8 of it is left, so a batch gets between 7/8
-	// of WriteTimeout and all of it.
+	// WriteTimeout ends the connection when one batch of writes makes no
+	// progress for this long: a peer that stops reading entirely (default
+	// 60s; negative disables).
 	WriteTimeout time.Duration
 	// HeaderTimeout bounds the connection header exchange, and the TLS
 	// handshake when there is one (default 10s).

@@ -41,12 +41,8 @@ type seg struct {
 type writer struct {
 	nc  net.Conn
 	vec bool // nc supports writev through net.Buffers
-	// timeout, when positive, bounds each batch's write (see flush).
+	// timeout, when positive, is the write deadline set before each batch
 	timeout time.Duration
-	// epoch is when the writer was made; deadlineAt is the write deadline
-	// set last, as time since epoch (monotonic).
-	epoch      time.Time
-	deadlineAt time.Duration
 
 	mu        sync.Mutex
 	buf       []byte
@@ -82,7 +78,6 @@ func newWriter(nc net.Conn, limit int) *writer {
 		maxCh: 1,
 		wake:  make(chan struct{}, 1),
 		dead:  make(chan struct{}),
-		epoch: time.Now(),
 		buf:   make([]byte, 0, 16<<10),
 		spare: make([]byte, 0, 16<<10),
 	}
@@ -385,7 +380,9 @@ func (w *writer) releaseSegs(segs []seg) {
 
 // flush writes buf with segs spliced in at their offsets.
 func (w *writer) flush(buf []byte, segs []seg) error {
-	w.renewDeadline()
+	if w.timeout > 0 {
+		_ = w.nc.SetWriteDeadline(time.Now().Add(w.timeout))
+	}
 	if len(segs) == 0 {
 		w.writes.Add(1)
 		_, err := w.nc.Write(buf)
@@ -451,25 +448,6 @@ func (w *writer) flush(buf []byte, segs []seg) error {
 		return err
 	}
 	return nil
-}
-
-// renewDeadline keeps a write deadline of about w.timeout ahead of the
-// batch about to be written: it sets a new one, timeout from now, only when
-// less than 7/8 of the timeout is left, so a batch gets between 7/8 of the
-// timeout and all of it. Setting the deadline before every batch (a runtime
-// timer modified per batch) cost small round trips about 15% of their CPU
-// (BenchmarkCallFast, SOCKETY_BENCH_TIMERS=nowrite); reading the monotonic
-// clock costs a few ns.
-func (w *writer) renewDeadline() {
-	if w.timeout <= 0 {
-		return
-	}
-	now := time.Since(w.epoch)
-	if w.deadlineAt-now >= w.timeout-w.timeout/8 {
-		return
-	}
-	w.deadlineAt = now + w.timeout
-	_ = w.nc.SetWriteDeadline(w.epoch.Add(w.deadlineAt))
 }
 
 func (w *writer) segLen(segs []seg) int {
