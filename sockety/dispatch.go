@@ -69,6 +69,15 @@ func (rs *readState) newSt() *inMsg {
 	return &inMsg{}
 }
 
+// newMessage returns the Message an inline handler handed back, or a new one.
+func (rs *readState) newMessage() *Message {
+	if m := rs.spare; m != nil {
+		rs.spare = nil
+		return m
+	}
+	return &Message{}
+}
+
 func (rs *readState) freeState(st *inMsg) {
 	rs.metaBytes -= st.meta
 	rs.wholeBytes -= st.wholeBytes
@@ -131,12 +140,7 @@ func (rs *readState) start(ch int, si *startInfo) error {
 		st.resp = &Response{Parent: si.parent}
 		in = &st.resp.incoming
 	} else {
-		m := rs.spare
-		if m != nil {
-			rs.spare = nil
-		} else {
-			m = &Message{}
-		}
+		m := rs.newMessage()
 		m.Action = rs.intern(si.action)
 		st.msg = m
 		in = &st.msg.incoming
@@ -209,12 +213,7 @@ func (rs *readState) startEmpty(ev *wire.Event) {
 		}
 		return
 	}
-	m := rs.spare
-	if m != nil {
-		rs.spare = nil
-	} else {
-		m = &Message{}
-	}
+	m := rs.newMessage()
 	m.Action = rs.intern(ev.Action)
 	m.conn, m.id, m.expect, m.whole = c, UUID(ev.ID), ev.Expects, true
 	rs.handle(m)

@@ -307,30 +307,9 @@ func (c *Conn) sendSmall(ctx context.Context, o *Outgoing, response bool, parent
 	if err != nil {
 		err = fmt.Errorf("%w: %w", ErrInvalid, err)
 	} else {
-		err = c.queueSmall(ctx, hb, o)
+		err = c.queueWhole(ctx, hb, o, len(hb)+len(o.Data)+8)
 	}
 	return c.sent(id, wt, wantReq, err)
-}
-
-// queueSmall queues the start packet hb and o's data (o has no files), as
-// queueWhole does: directly when the queue has room and the current
-// channel is free (no switch needed), which is nearly always the case for
-// small messages, else through queueWhole.
-func (c *Conn) queueSmall(ctx context.Context, hb []byte, o *Outgoing) error {
-	n := len(hb) + len(o.Data) + 8
-	w := c.w
-	w.mu.Lock()
-	if q := len(w.buf) + w.segBytes; w.err == nil && !w.closing && !w.busy[w.cur] && (q == 0 || q+n <= w.limit) {
-		w.buf = append(w.buf, hb...)
-		if len(o.Data) > 0 {
-			w.buf = appendPayloadHead(w.buf, kindData, 0, len(o.Data))
-			w.buf = append(w.buf, o.Data...)
-		}
-		w.unlock()
-		return nil
-	}
-	w.mu.Unlock()
-	return c.queueWhole(ctx, hb, o, n)
 }
 
 // sendWhole queues a message without stream whose payload fits one chunk,
@@ -352,13 +331,21 @@ func (c *Conn) sendWhole(ctx context.Context, h *head, est int, o *Outgoing, pay
 
 // queueWhole queues the start packet hb and o's data and files from memory
 // on a free channel, n bytes at most in all.
+//
+// When the queue has room and the current channel is free (nearly always
+// for small messages) the bytes go straight in, without lockChannel's
+// search for a channel.
 func (c *Conn) queueWhole(ctx context.Context, hb []byte, o *Outgoing, n int) error {
-	ch, err := c.w.lockChannel(ctx, n, false)
-	if err != nil {
-		return err
-	}
 	w := c.w
-	w.switchTo(ch)
+	w.mu.Lock()
+	if q := len(w.buf) + w.segBytes; w.err != nil || w.closing || w.busy[w.cur] || (q > 0 && q+n > w.limit) {
+		w.mu.Unlock()
+		ch, err := w.lockChannel(ctx, n, false)
+		if err != nil {
+			return err
+		}
+		w.switchTo(ch)
+	}
 	w.buf = append(w.buf, hb...)
 	if len(o.Data) > 0 {
 		w.buf = appendPayloadHead(w.buf, kindData, 0, len(o.Data))
