@@ -53,6 +53,8 @@ type pconn struct {
 	nc net.Conn
 	br *bufio.Reader
 	bw *bufio.Writer
+	// aw is nc as an awaitConn (plain TCP), nil over TLS.
+	aw *awaitConn
 
 	mu sync.Mutex
 	// w is the watch of the context of the operation using the
@@ -120,9 +122,16 @@ func (p *connPool) dial(ctx context.Context) (*pconn, error) {
 		}
 		nc = tc
 	}
+	var aw *awaitConn
+	if p.tls == nil {
+		var ok bool
+		if nc, ok = newAwaitConn(nc); ok {
+			aw = nc.(*awaitConn)
+		}
+	}
 	// bufSize buffers, as the transport variant's: an upload goes out in
 	// 64 KiB writes.
-	pc := &pconn{nc: nc, br: bufio.NewReaderSize(nc, bufSize), bw: bufio.NewWriterSize(nc, bufSize)}
+	pc := &pconn{nc: nc, br: bufio.NewReaderSize(nc, bufSize), bw: bufio.NewWriterSize(nc, bufSize), aw: aw}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -232,7 +241,7 @@ func (p *connPool) RoundTripContext(ctx context.Context, req *http.Request) (*ht
 	}
 	err := req.Write(pc.bw) // closes req.Body
 	if err == nil {
-		err = pc.bw.Flush()
+		err = pc.flushAwait()
 	}
 	var resp *http.Response
 	if err == nil {
@@ -253,6 +262,20 @@ func (p *connPool) RoundTripContext(ctx context.Context, req *http.Request) (*ht
 	}
 	resp.Body = &pooledBody{rc: resp.Body, p: p, pc: pc, closing: resp.Close}
 	return resp, nil
+}
+
+// flushAwait writes out the rest of a request; over plain TCP it returns
+// once the response is readable (awaitConn), which saves the read that
+// would find nothing. Only the request's final write waits: the server may
+// answer only once the whole request has arrived.
+func (pc *pconn) flushAwait() error {
+	if pc.aw == nil || pc.bw.Buffered() == 0 {
+		return pc.bw.Flush()
+	}
+	pc.aw.armed = true
+	err := pc.bw.Flush()
+	pc.aw.armed = false // also when Flush wrote nothing
+	return err
 }
 
 // release gives pc's slot back: pc itself when reusable and its context
