@@ -42,9 +42,12 @@ type Conn struct {
 	handlers      sync.WaitGroup
 	inflight      atomic.Int64
 
-	ticks        tickState // owned by the tick timer's function
-	tickMu       sync.Mutex
-	tickTimer    *time.Timer // nil once the connection ended
+	// checkEvery is the interval of the connection's periodic checks
+	// (heartbeat, idle and write timeouts) run by theClock; 0 when none
+	// is enabled. clockAt is its index in the clock (-1: not registered).
+	checkEvery   time.Duration
+	clockAt      int
+	ticks        tickState // owned by theClock (its lock, and check)
 	inlineActive atomic.Bool
 }
 
@@ -67,13 +70,11 @@ func newConn(nc net.Conn, o Options, isServer bool) *Conn {
 	c.w.buf = appendConnHeader(c.w.buf, o.Channels)
 	c.w.kicked = true
 	c.w.wake <- struct{}{}
-	if iv := c.tickInterval(); iv > 0 {
-		// The heartbeat and idle checks run from a timer of their own
-		// (one tick at a time: each re-arms the timer when done), so
-		// the writer goroutine waits on its wake-up channel alone.
-		c.tickMu.Lock()
-		c.tickTimer = time.AfterFunc(iv, func() { c.onTick(iv) })
-		c.tickMu.Unlock()
+	c.clockAt = -1
+	if c.checkEvery = c.checkInterval(); c.checkEvery > 0 {
+		now := time.Now()
+		c.ticks.lastCheckAt = now
+		theClock.add(c, now)
 	}
 	go func() {
 		if err := c.w.loop(); err != nil {
@@ -84,72 +85,72 @@ func newConn(nc net.Conn, o Options, isServer bool) *Conn {
 	return c
 }
 
-func (c *Conn) tickInterval() time.Duration {
+// checkInterval is how often the connection's checks run: half the
+// heartbeat interval, a quarter of the idle timeout and of the write
+// timeout, whichever is shortest (0: none is enabled). A timeout is thus
+// noticed between its duration and a quarter more.
+func (c *Conn) checkInterval() time.Duration {
 	iv := time.Duration(0)
-	if c.opts.HeartbeatInterval > 0 {
-		iv = c.opts.HeartbeatInterval / 2
-	}
-	if c.opts.IdleTimeout > 0 {
-		if q := c.opts.IdleTimeout / 4; iv == 0 || q < iv {
-			iv = q
+	shorter := func(d time.Duration) {
+		if d > 0 && (iv == 0 || d < iv) {
+			iv = d
 		}
 	}
+	shorter(c.opts.HeartbeatInterval / 2)
+	shorter(c.opts.IdleTimeout / 4)
+	shorter(c.w.timeout / 4)
 	return iv
 }
 
-// tick runs every tickInterval (from a timer, one at a time): it sends a heartbeat
-// when nothing was written for HeartbeatInterval and ends the connection
-// when nothing was read for IdleTimeout.
+// tickState is what the checks keep between runs.
 type tickState struct {
-	lastReads  uint64
-	idleFor    time.Duration
-	quietFor   time.Duration
-	lastTickAt time.Time
+	next        time.Time // when the clock runs the checks next (under its lock)
+	lastCheckAt time.Time
+	lastReads   uint64
+	idleFor     time.Duration // nothing read
+	quietFor    time.Duration // nothing written
+	flushSeq    uint64        // the writer's flush seen in progress at the last check
+	stuckFor    time.Duration // ... and for how long
 }
 
-// onTick runs tick and re-arms the timer unless the connection ended.
-func (c *Conn) onTick(iv time.Duration) {
+// check runs from theClock every checkEvery: it sends a heartbeat when
+// nothing was written for HeartbeatInterval, ends the connection when
+// nothing was read for IdleTimeout, and makes the writer's system call
+// fail when one batch made no progress for WriteTimeout.
+func (c *Conn) check(now time.Time) {
 	select {
 	case <-c.done:
 		return
 	default:
 	}
-	c.tick()
-	c.tickMu.Lock()
-	if c.tickTimer != nil {
-		c.tickTimer.Reset(iv)
-	}
-	c.tickMu.Unlock()
-}
-
-func (c *Conn) tick() {
 	ts := &c.ticks
-	now := time.Now()
-	if ts.lastTickAt.IsZero() {
-		ts.lastTickAt = now
-		ts.lastReads = c.reads.Load()
-		return
+	elapsed := now.Sub(ts.lastCheckAt)
+	ts.lastCheckAt = now
+	if c.w.timeout > 0 {
+		if seq := c.w.flushSeq.Load(); seq&1 == 0 || seq != ts.flushSeq {
+			ts.flushSeq, ts.stuckFor = seq, 0
+		} else if ts.stuckFor += elapsed; ts.stuckFor >= c.w.timeout {
+			// The same batch is still being written: a deadline in
+			// the past makes its blocked write fail with a timeout.
+			c.w.expire(seq)
+		}
 	}
-	elapsed := now.Sub(ts.lastTickAt)
-	ts.lastTickAt = now
-	if r := c.reads.Load(); r != ts.lastReads || c.buf.waiting.Load() {
-		ts.lastReads = r
-		ts.idleFor = 0
-	} else {
-		ts.idleFor += elapsed
-		if c.opts.IdleTimeout > 0 && ts.idleFor >= c.opts.IdleTimeout {
+	if c.opts.IdleTimeout > 0 {
+		if r := c.reads.Load(); r != ts.lastReads || c.buf.waiting.Load() {
+			ts.lastReads = r
+			ts.idleFor = 0
+		} else if ts.idleFor += elapsed; ts.idleFor >= c.opts.IdleTimeout {
 			go c.fail(ErrIdleTimeout)
 			return
 		}
 	}
-	if c.w.wrote.Swap(false) {
-		ts.quietFor = 0
-		return
-	}
-	ts.quietFor += elapsed
-	if c.opts.HeartbeatInterval > 0 && ts.quietFor >= c.opts.HeartbeatInterval {
-		ts.quietFor = 0
-		c.queueHeartbeat()
+	if c.opts.HeartbeatInterval > 0 {
+		if c.w.wrote.Swap(false) {
+			ts.quietFor = 0
+		} else if ts.quietFor += elapsed; ts.quietFor >= c.opts.HeartbeatInterval {
+			ts.quietFor = 0
+			c.queueHeartbeat()
+		}
 	}
 }
 
@@ -195,12 +196,9 @@ func (c *Conn) fail(err error) {
 		c.w.stop(err)
 		_ = c.nc.Close()
 		close(c.done)
-		c.tickMu.Lock()
-		if c.tickTimer != nil {
-			c.tickTimer.Stop()
-			c.tickTimer = nil
+		if c.checkEvery > 0 {
+			theClock.remove(c)
 		}
-		c.tickMu.Unlock()
 		c.ws.wakeAll()
 		if c.opts.OnError != nil && !errors.Is(err, ErrClosed) {
 			go c.opts.OnError(c, err)

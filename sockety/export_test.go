@@ -29,3 +29,11 @@ func init() {
 		yieldMore = n
 	}
 }
+
+// ClockConns is how many connections theClock checks (tests: every
+// connection unregisters when it ends).
+func ClockConns() int {
+	theClock.mu.Lock()
+	defer theClock.mu.Unlock()
+	return len(theClock.conns)
+}

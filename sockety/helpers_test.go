@@ -23,7 +23,7 @@ import (
 // first).
 func checkLeaks(t testing.TB) {
 	t.Helper()
-	before := runtime.NumGoroutine()
+	before, clocked := runtime.NumGoroutine(), sockety.ClockConns()
 	t.Cleanup(func() {
 		n := runtime.NumGoroutine()
 		for deadline := time.Now().Add(5 * time.Second); n > before && time.Now().Before(deadline); n = runtime.NumGoroutine() {
@@ -33,6 +33,11 @@ func checkLeaks(t testing.TB) {
 			buf := make([]byte, 1<<20)
 			buf = buf[:runtime.Stack(buf, true)]
 			t.Errorf("goroutine leak: %d before, %d after\n%s", before, n, filterStacks(string(buf)))
+		}
+		// Every connection that ended left the clock (the goroutines
+		// above are gone, so have their connections).
+		if k := sockety.ClockConns(); k > clocked {
+			t.Errorf("clock leak: %d connections checked before, %d after", clocked, k)
 		}
 	})
 }

@@ -63,6 +63,12 @@ type Options struct {
 	// WriteTimeout ends the connection when one batch of writes makes no
 	// progress for this long: a peer that stops reading entirely (default
 	// 60s; negative disables).
+	//
+	// These checks (heartbeat, idle and write timeouts) run every half
+	// HeartbeatInterval or quarter timeout, whichever is shortest, from
+	// one timer shared by all connections of the process: a timeout is
+	// noticed up to a quarter of its length late, and the write system
+	// call of a batch is never given a deadline of its own.
 	WriteTimeout time.Duration
 	// HeaderTimeout bounds the connection header exchange, and the TLS
 	// handshake when there is one (default 10s).

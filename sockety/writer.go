@@ -41,8 +41,13 @@ type seg struct {
 type writer struct {
 	nc  net.Conn
 	vec bool // nc supports writev through net.Buffers
-	// timeout, when positive, is the write deadline set before each batch
+	// timeout, when positive, is the WriteTimeout: theClock watches
+	// flushSeq and calls expire when one flush is stuck this long.
 	timeout time.Duration
+	// flushSeq counts flush starts and ends (odd: a flush is in
+	// progress); expired is set when expire put a deadline in the past.
+	flushSeq atomic.Uint64
+	expired  atomic.Bool
 
 	mu        sync.Mutex
 	buf       []byte
@@ -378,11 +383,41 @@ func (w *writer) releaseSegs(segs []seg) {
 	}
 }
 
-// flush writes buf with segs spliced in at their offsets.
+// flush writes buf with segs spliced in at their offsets, under WriteTimeout.
 func (w *writer) flush(buf []byte, segs []seg) error {
-	if w.timeout > 0 {
-		_ = w.nc.SetWriteDeadline(time.Now().Add(w.timeout))
+	if w.timeout <= 0 {
+		return w.write(buf, segs)
 	}
+	w.flushSeq.Add(1)
+	if w.expired.Swap(false) {
+		// The clock gave up on the previous flush just as it finished.
+		_ = w.nc.SetWriteDeadline(time.Time{})
+	}
+	err := w.write(buf, segs)
+	w.flushSeq.Add(1)
+	return err
+}
+
+// expire makes the flush in progress fail with a timeout (theClock calls
+// it when the flush seq made no progress for WriteTimeout). A flush that
+// started since the clock looked must not inherit the deadline: the one
+// that starts after expired is set clears it itself, and one that started
+// before is seen here by its new flushSeq. (Only a flush that started in
+// the microseconds between the two, right as a batch stuck for
+// WriteTimeout went through, can still see the timeout.)
+func (w *writer) expire(seq uint64) {
+	_ = w.nc.SetWriteDeadline(aLongTimeAgo)
+	w.expired.Store(true)
+	if w.flushSeq.Load() != seq && w.expired.Swap(false) {
+		_ = w.nc.SetWriteDeadline(time.Time{})
+	}
+}
+
+// aLongTimeAgo is a deadline in the past: it makes a blocked call fail now.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// write writes buf with segs spliced in at their offsets.
+func (w *writer) write(buf []byte, segs []seg) error {
 	if len(segs) == 0 {
 		w.writes.Add(1)
 		_, err := w.nc.Write(buf)
