@@ -16,7 +16,9 @@ Environment: SB, LOAD (binaries), ROUNDS, DUR and WARM (seconds), SERVER_CPU and
 CLIENT_CPU (taskset CPU lists; PIN=0 runs unpinned), OUT (JSON of every run), CASES
 (comma-separated case numbers, default 1,2,3; 4 and 5 are sockety-bench's defaults, unpinned),
 TRANSPORT=1 (also the http.Transport variant of the
-HTTP/1 client, bare loop), QUIET (CPUs: the summary also gives medians over the rounds in
+HTTP/1 client, bare loop), CLIENT_GODEBUG (GODEBUG of the Go load generators only, sockety-bench's
+client side and the bare loop, not of the server: e.g. schedtrace=2147483647 keeps the runtime's
+sysmon thread out of its deep sleep, see results/harness-vs-wrk-h2load.md, session 5), QUIET (CPUs: the summary also gives medians over the rounds in
 which the rest of the machine used at most this much, default 0.1), SUMMARY (comma-separated
 OUT files: only print their merged summary).
 Needs wrk and h2load (Debian: apt-get install wrk nghttp2-client).
@@ -32,6 +34,17 @@ PIN = os.environ.get("PIN", "1") != "0"
 SERVER_CPU = os.environ.get("SERVER_CPU", "0")
 CLIENT_CPU = os.environ.get("CLIENT_CPU", "1")
 TICK = os.sysconf("SC_CLK_TCK")
+CLIENT_GODEBUG = os.environ.get("CLIENT_GODEBUG", "")
+
+
+def client_env(extra=None):
+    """The environment of a Go load generator: ours plus CLIENT_GODEBUG (the server never
+    gets it: it is started with ours)."""
+    env = dict(os.environ, **(extra or {}))
+    env.pop("CLIENT_GODEBUG", None)
+    if CLIENT_GODEBUG:
+        env["GODEBUG"] = ",".join(x for x in (env.get("GODEBUG", ""), CLIENT_GODEBUG) if x)
+    return env
 
 
 def pinned(cpu, cmd, pin=True):
@@ -131,7 +144,7 @@ def external(srv, tmpl, parse):
 
 
 def plain(srv, suite, cn, cc, variant=None, procs=1):
-    env = dict(os.environ, GOMAXPROCS=str(procs))
+    env = client_env(dict(GOMAXPROCS=str(procs)))
     if variant:
         env["SOCKETY_HTTP1_CLIENT"] = variant  # the HTTP/1 client variant (competitors/http1)
     s0, t0 = srv.cpu(), time.monotonic()
@@ -153,7 +166,7 @@ def harness(srv, cn, cc, clients=1):
     cmd = pinned(CLIENT_CPU, [SB, "--remote", "127.0.0.1", "-p", str(srv.port), "--token", srv.token,
                               "-f", srv.filt, "-e", srv.excl, "-c", str(clients), "--client-procs", "1", "-cn", str(cn),
                               "-cc", str(cc), "-w", f"{WARM}s", "-t", f"{DUR}s", "--no-color", "--json", js], srv.pin)
-    subprocess.run(cmd, capture_output=True, check=True)
+    subprocess.run(cmd, capture_output=True, check=True, env=client_env())
     r = json.load(open(js))["results"][0]
     os.remove(js)
     win = r["window_ns"] / 1e9
@@ -239,7 +252,8 @@ TOOLS = ["ext", "harness", "plain"]
 # the HTTP/1 client (SOCKETY_HTTP1_CLIENT=transport) as a fourth tool.
 TRANSPORT = os.environ.get("TRANSPORT", "0") != "0"
 print(f"pinned: {'server CPU ' + SERVER_CPU + ', clients CPU ' + CLIENT_CPU if PIN else 'no'}; "
-      f"{ROUNDS} rounds, {WARM}s warm-up + {DUR}s window per tool", flush=True)
+      f"{ROUNDS} rounds, {WARM}s warm-up + {DUR}s window per tool"
+      + (f"; Go load generators with GODEBUG {CLIENT_GODEBUG}" if CLIENT_GODEBUG else ""), flush=True)
 results = {}
 for rnd in range(ROUNDS):
     for name, suite, (filt, excl), tmpl, parse, cn, cc, *rest in CASES:
