@@ -182,6 +182,92 @@ func callOp(action string) func(c *sockety.Conn) error {
 	}
 }
 
+// BenchmarkCallFuncFast and BenchmarkCallFuncEcho are BenchmarkCallFast
+// and BenchmarkCallEcho through CallFunc: the same 2 connections x 100
+// calls in flight, kept by callbacks (each reply's function sends the next
+// call, as a Node.js client does) instead of 200 goroutines parked in Call.
+func BenchmarkCallFuncFast(b *testing.B) {
+	_, conns := benchSetup(b)
+	measureAsync(b, conns, "fast")
+}
+
+func BenchmarkCallFuncEcho(b *testing.B) {
+	_, conns := benchSetup(b)
+	measureAsync(b, conns, "echo")
+}
+
+func measureAsync(b *testing.B, conns []*sockety.Conn, action string) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	w0, r0 := writes(conns), reads(conns)
+	start := time.Now()
+	cpu0 := cpuTime()
+	runAsync(b, conns, action)
+	report(b, start, conns, w0, r0, "rt/s")
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// runAsync makes b.N calls of action with CallFunc, benchInFlight at a
+// time per connection: each call's function starts the next one of its
+// chain, which takes its calls from the shared count in batches as
+// runLoad's goroutines do.
+func runAsync(b *testing.B, conns []*sockety.Conn, action string) {
+	var next atomic.Int64
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	ctx := context.Background()
+	for i := 0; i < benchConns*benchInFlight; i++ {
+		ch := &asyncChain{c: conns[i%len(conns)], o: &sockety.Outgoing{Action: action}, next: &next, n: b.N, wg: &wg, failed: &failed}
+		ch.done = func(r sockety.Reply, err error) {
+			if err != nil {
+				ch.failed.Add(1)
+				ch.wg.Done()
+				return
+			}
+			if r.Response != nil {
+				r.Response.Discard()
+			}
+			ch.call(ctx)
+		}
+		wg.Add(1)
+		ch.call(ctx)
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Minute):
+		b.Fatal("calls still in flight after 5 minutes")
+	}
+	if n := failed.Load(); n > 0 {
+		b.Fatalf("%d calls failed", n)
+	}
+}
+
+type asyncChain struct {
+	c      *sockety.Conn
+	o      *sockety.Outgoing
+	next   *atomic.Int64
+	n      int
+	left   int
+	wg     *sync.WaitGroup
+	failed *atomic.Int64
+	done   func(sockety.Reply, error)
+}
+
+// call starts the chain's next call, or ends the chain when the count is
+// used up.
+func (ch *asyncChain) call(ctx context.Context) {
+	if ch.left == 0 {
+		if ch.left = take(ch.next, ch.n); ch.left == 0 {
+			ch.wg.Done()
+			return
+		}
+	}
+	ch.left--
+	ch.c.CallFunc(ctx, ch.o, ch.done)
+}
+
 func BenchmarkPassPing(b *testing.B) {
 	h, conns := benchSetup(b)
 	o := &sockety.Outgoing{Action: "ping"}

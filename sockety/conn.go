@@ -3,6 +3,7 @@ package sockety
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -199,7 +200,7 @@ func (c *Conn) fail(err error) {
 		if c.checkEvery > 0 {
 			theClock.remove(c)
 		}
-		c.ws.wakeAll()
+		c.ws.wakeAll(err)
 		if c.opts.OnError != nil && !errors.Is(err, ErrClosed) {
 			go c.opts.OnError(c, err)
 		}
@@ -326,7 +327,7 @@ func (c *Conn) Call(ctx context.Context, o *Outgoing) (Reply, error) {
 	}
 	r, err := wt.wait(ctx, c.done, c.Err)
 	if err != nil {
-		wt.abandon(c.ws, id)
+		wt.abandon(c.ws, id, err)
 		return Reply{}, err
 	}
 	// The read loop unregistered wt when it delivered the reply and does
@@ -337,6 +338,40 @@ func (c *Conn) Call(ctx context.Context, o *Outgoing) (Reply, error) {
 	// drained here (that cost every call a channel operation).
 	waiterPool.Put(wt)
 	return r, nil
+}
+
+// CallFunc sends a message that expects a reply, like Call, but does not
+// wait for it: done is called exactly once, with the reply (a fast reply
+// or the first full Response) or with the error that ended the call - the
+// message could not be sent (then possibly before CallFunc returns), or
+// the connection ended first. It returns as soon as the message is queued,
+// so one goroutine can keep many calls in flight, as a Node.js program
+// does, without a goroutine parked per call.
+//
+// done runs on the connection's read loop and must not block: a call
+// started from done returns once its message is queued (which waits only
+// while the write queue is full), but reading a Response's payload there
+// would wait for the very loop that delivers it: hand such a Response to
+// another goroutine. Messages with a stream need Send. There is no context
+// for the wait: a call ends with its reply or with the connection.
+func (c *Conn) CallFunc(ctx context.Context, o *Outgoing, done func(Reply, error)) {
+	if o.hasStream() {
+		done(Reply{}, fmt.Errorf("%w: CallFunc cannot send a stream (use Send)", ErrInvalid))
+		return
+	}
+	wt := waiterPool.Get().(*waiter)
+	wt.async, wt.fn = true, done
+	wt.refs.Store(2) // the sender (below) and whoever delivers
+	_, id, err := c.send(ctx, o, false, UUID{}, wt, false)
+	if err != nil && id.IsZero() {
+		// Refused before it was registered: nobody else knows wt.
+		wt.refs.Store(1)
+		wt.finish(Reply{}, err)
+		return
+	}
+	// Registered: an error was reported by whoever unregistered it
+	// (send's abandon, or the read loop with a reply that came anyway).
+	wt.release()
 }
 
 // fastReply queues a Fast Reply packet.

@@ -101,7 +101,7 @@ func (r *Request) Response(ctx context.Context) (Reply, error) {
 // Close stops listening for replies. It does not end the stream.
 func (r *Request) Close() {
 	if r.wt != nil {
-		r.wt.abandon(r.c.ws, r.id)
+		r.wt.abandon(r.c.ws, r.id, ErrClosed)
 	}
 }
 
@@ -189,7 +189,7 @@ func (c *Conn) send(ctx context.Context, o *Outgoing, response bool, parent UUID
 	id := h.id
 	fail := func(err error) (*Request, UUID, error) {
 		if wt != nil {
-			wt.abandon(c.ws, id)
+			wt.abandon(c.ws, id, err)
 		}
 		return nil, id, err
 	}
@@ -278,7 +278,7 @@ func (c *Conn) messageID(id UUID, wt *waiter) UUID {
 func (c *Conn) sent(id UUID, wt *waiter, wantReq bool, err error) (*Request, UUID, error) {
 	if err != nil {
 		if wt != nil {
-			wt.abandon(c.ws, id)
+			wt.abandon(c.ws, id, err)
 		}
 		return nil, id, err
 	}

@@ -37,10 +37,36 @@ type waiter struct {
 	more  []Reply
 	multi bool // stays registered after the first reply
 	sig   chan struct{}
+
+	// An async waiter (CallFunc) calls fn with its one reply instead of
+	// storing it; async and fn are set before it is registered. refs
+	// counts the sender and the deliverer: the last to let go pools it.
+	async bool
+	fn    func(Reply, error)
+	refs  atomic.Int32
+}
+
+// finish calls an async waiter's function and lets go of the deliverer's
+// reference. Exactly one party calls it: whoever unregistered the waiter.
+func (w *waiter) finish(r Reply, err error) {
+	w.fn(r, err)
+	w.release()
+}
+
+// release lets go of a reference to an async waiter.
+func (w *waiter) release() {
+	if w.refs.Add(-1) == 0 {
+		w.async, w.fn = false, nil
+		waiterPool.Put(w)
+	}
 }
 
 // deliver stores a reply; it never blocks.
 func (w *waiter) deliver(r Reply) {
+	if w.async {
+		w.finish(r, nil)
+		return
+	}
 	if !w.multi {
 		w.first = r
 		w.full.Store(true)
@@ -237,7 +263,15 @@ func (ws *waiters) remove(id UUID, w *waiter) bool {
 // and drops the replies it holds or is about to get, discarding their
 // payloads: nobody will read them, and an unread payload would hold the
 // connection's read loop. w must not be reused afterwards.
-func (w *waiter) abandon(ws *waiters, id UUID) {
+func (w *waiter) abandon(ws *waiters, id UUID, err error) {
+	if w.async {
+		// Whoever unregisters it reports: here the error, else the read
+		// loop the reply that came anyway.
+		if ws.remove(id, w) {
+			w.finish(Reply{}, err)
+		}
+		return
+	}
 	if !ws.remove(id, w) && w.slotted {
 		// The read loop cleared the slot: its delivery is under way and
 		// takes no longer than a mutex.
@@ -287,27 +321,54 @@ func (ws *waiters) deliver(id UUID, r Reply) bool {
 		delete(s.m, id)
 		ws.mapped.Add(-1)
 	}
+	if w.async {
+		// Its function may send (and register) again: not under the lock.
+		s.mu.Unlock()
+		w.deliver(r)
+		return true
+	}
 	w.deliver(r)
 	s.mu.Unlock()
 	return true
 }
 
-// wakeAll pokes every registered waiter; the connection calls it once it
-// has ended (after its writer stopped accepting packets, so no waiter can
-// register later without its send failing).
-func (ws *waiters) wakeAll() {
+// wakeAll pokes every registered waiter, and unregisters the async ones
+// and calls them with err (from a goroutine of its own: the connection
+// calls wakeAll while it ends, and their functions may use it). The
+// connection calls it once it has ended (after its writer stopped
+// accepting packets, so no waiter can register later without its send
+// failing).
+func (ws *waiters) wakeAll(err error) {
+	var async []*waiter
 	for i := range ws.slots {
 		if w := ws.slots[i].Load(); w != nil {
-			poke(w.sig)
+			if !w.async {
+				poke(w.sig)
+			} else if ws.slots[i].CompareAndSwap(w, nil) {
+				async = append(async, w)
+			}
 		}
 	}
 	for i := range ws.shards {
 		s := &ws.shards[i]
 		s.mu.Lock()
-		for _, w := range s.m {
-			poke(w.sig)
+		for id, w := range s.m {
+			if !w.async {
+				poke(w.sig)
+				continue
+			}
+			delete(s.m, id)
+			ws.mapped.Add(-1)
+			async = append(async, w)
 		}
 		s.mu.Unlock()
+	}
+	if len(async) > 0 {
+		go func() {
+			for _, w := range async {
+				w.finish(Reply{}, err)
+			}
+		}()
 	}
 }
 

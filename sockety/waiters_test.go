@@ -103,7 +103,7 @@ func TestWaitersRouting(t *testing.T) {
 			if ws.remove(id, w) {
 				t.Fatal("remove claims a waiter the read loop cleared")
 			}
-			w.abandon(ws, id) // takes the delivered reply without blocking
+			w.abandon(ws, id, nil) // takes the delivered reply without blocking
 			if _, ok := w.take(); ok {
 				t.Fatal("abandon left a reply")
 			}
@@ -135,7 +135,7 @@ func TestWaitersRouting(t *testing.T) {
 			a, b := newWaiter(false), newWaiter(true)
 			ws.register(UUID{}, a)
 			ws.register(UUID{}, b)
-			ws.wakeAll()
+			ws.wakeAll(nil)
 			for _, w := range []*waiter{a, b} {
 				select {
 				case <-w.sig:
@@ -193,13 +193,13 @@ func TestWaitersConcurrent(t *testing.T) {
 				}
 				id := ws.register(UUID{}, w)
 				if rng.IntN(4) == 0 {
-					w.abandon(ws, id) // gave up before the reply was sent
+					w.abandon(ws, id, nil) // gave up before the reply was sent
 					abandoned.Add(1)
 					continue
 				}
 				ids <- id
 				if rng.IntN(4) == 0 {
-					w.abandon(ws, id) // gave up while the reply may be under way
+					w.abandon(ws, id, nil) // gave up while the reply may be under way
 					abandoned.Add(1)
 					continue
 				}
