@@ -352,8 +352,9 @@ func (c *Conn) Call(ctx context.Context, o *Outgoing) (Reply, error) {
 // started from done returns once its message is queued (which waits only
 // while the write queue is full), but reading a Response's payload there
 // would wait for the very loop that delivers it: hand such a Response to
-// another goroutine (Response.Discard does not block). Messages with a stream need Send. There is no context
-// for the wait: a call ends with its reply or with the connection.
+// another goroutine (Response.Discard does not block). Messages with a
+// stream need Send. There is no context for the wait: a call ends with its
+// reply or with the connection.
 func (c *Conn) CallFunc(ctx context.Context, o *Outgoing, done func(Reply, error)) {
 	if o.hasStream() {
 		done(Reply{}, fmt.Errorf("%w: CallFunc cannot send a stream (use Send)", ErrInvalid))
