@@ -58,8 +58,12 @@ func (h *countingHandler) Inline(m *sockety.Message) bool { return h.Handler.Inl
 
 // benchOptions are the benchmarks' connection options: the defaults, or
 // with SOCKETY_BENCH_TIMERS=off no heartbeat, idle or write timeout (to
-// measure what the timers cost).
+// measure what the timers cost), or with SOCKETY_BENCH_WQ=N a write queue
+// of N bytes (WriteQueueBytes).
 func benchOptions() *sockety.Options {
+	if n, err := strconv.Atoi(os.Getenv("SOCKETY_BENCH_WQ")); err == nil {
+		return &sockety.Options{WriteQueueBytes: n}
+	}
 	switch os.Getenv("SOCKETY_BENCH_TIMERS") {
 	case "off":
 		return &sockety.Options{HeartbeatInterval: -1, IdleTimeout: -1, WriteTimeout: -1}
