@@ -18,7 +18,8 @@ CLIENT_CPU (taskset CPU lists; PIN=0 runs unpinned), OUT (JSON of every run), CA
 TRANSPORT=1 (also the http.Transport variant of the
 HTTP/1 client, bare loop), CLIENT_GODEBUG (GODEBUG of the Go load generators only, sockety-bench's
 client side and the bare loop, not of the server: e.g. schedtrace=2147483647 keeps the runtime's
-sysmon thread out of its deep sleep, see results/harness-vs-wrk-h2load.md, session 5), QUIET (CPUs: the summary also gives medians over the rounds in
+sysmon thread out of its deep sleep, see results/harness-vs-wrk-h2load.md, session 5), SERVER_GODEBUG
+(GODEBUG of the server process only), QUIET (CPUs: the summary also gives medians over the rounds in
 which the rest of the machine used at most this much, default 0.1), SUMMARY (comma-separated
 OUT files: only print their merged summary).
 Needs wrk and h2load (Debian: apt-get install wrk nghttp2-client).
@@ -42,6 +43,7 @@ def client_env(extra=None):
     gets it: it is started with ours)."""
     env = dict(os.environ, **(extra or {}))
     env.pop("CLIENT_GODEBUG", None)
+    env.pop("SERVER_GODEBUG", None)
     if CLIENT_GODEBUG:
         env["GODEBUG"] = ",".join(x for x in (env.get("GODEBUG", ""), CLIENT_GODEBUG) if x)
     return env
@@ -112,7 +114,12 @@ class Server:
             self.port, self.token = free_port(), secrets.token_hex(16)
             cmd = pinned(SERVER_CPU, [SB, "--server-only", "-p", str(self.port), "-s", "1", "--server-procs", str(procs),
                                       "-f", filt, "-e", excl, "--token", self.token, "--no-color"], pin)
-            self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            env = dict(os.environ)
+            env.pop("CLIENT_GODEBUG", None)
+            if os.environ.get("SERVER_GODEBUG"):
+                env["GODEBUG"] = ",".join(x for x in (env.get("GODEBUG", ""), os.environ["SERVER_GODEBUG"]) if x)
+            env.pop("SERVER_GODEBUG", None)
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
             seen = []
             for line in self.proc.stdout:
                 seen.append(line)
@@ -253,7 +260,8 @@ TOOLS = ["ext", "harness", "plain"]
 TRANSPORT = os.environ.get("TRANSPORT", "0") != "0"
 print(f"pinned: {'server CPU ' + SERVER_CPU + ', clients CPU ' + CLIENT_CPU if PIN else 'no'}; "
       f"{ROUNDS} rounds, {WARM}s warm-up + {DUR}s window per tool"
-      + (f"; Go load generators with GODEBUG {CLIENT_GODEBUG}" if CLIENT_GODEBUG else ""), flush=True)
+      + (f"; Go load generators with GODEBUG {CLIENT_GODEBUG}" if CLIENT_GODEBUG else "")
+      + (f"; server with GODEBUG {os.environ['SERVER_GODEBUG']}" if os.environ.get("SERVER_GODEBUG") else ""), flush=True)
 results = {}
 for rnd in range(ROUNDS):
     for name, suite, (filt, excl), tmpl, parse, cn, cc, *rest in CASES:
