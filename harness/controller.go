@@ -45,6 +45,12 @@ type Options struct {
 	// default is 100). Server workers keep the runtime's default.
 	ClientGOGC int
 
+	// ClientGODEBUG, when not empty, is put at the front of client
+	// workers' GODEBUG (the CLI's --client-godebug): a GODEBUG of the
+	// environment comes after it and so wins setting by setting (the
+	// runtime applies the list left to right).
+	ClientGODEBUG string
+
 	// ServerDelay is a test-only handicap passed to servers (planted slowdown).
 	ServerDelay time.Duration
 	// ServerDelaySuite, when set, limits ServerDelay to the suite of that
@@ -100,7 +106,7 @@ func (o *Options) RunConfig() RunConfig {
 		GOMAXPROCS: Gomaxprocs{Controller: runtime.GOMAXPROCS(0), Server: o.ServerProcs, Client: o.ClientProcs},
 		Count:      1, HistogramUnit: "ns", HistogramLowest: HistLowestNs, HistogramHighest: HistHighestNs,
 		HistogramSigFigs: HistSigFigs, MixedHeavyDivisor: scenarios.MixedHeavyShare,
-		ClientGOGC: o.ClientGOGC,
+		ClientGOGC: o.ClientGOGC, ClientGODEBUG: o.ClientGODEBUG,
 	}
 }
 
@@ -330,6 +336,7 @@ func (c *Controller) startClients(ctx context.Context, suite competitors.Suite, 
 	c.status(label, "Starting client workers...")
 	sc.gomaxprocs = c.Opt.ClientProcs
 	sc.gogc = c.Opt.ClientGOGC
+	sc.godebug = c.Opt.ClientGODEBUG
 	st.clients = c.spawnMany(ctx, sc, RoleClient, c.Opt.Clients, st)
 	if len(st.clients) != c.Opt.Clients {
 		return false

@@ -46,3 +46,50 @@ func TestSpawnGOGC(t *testing.T) {
 		})
 	}
 }
+
+// TestSpawnGODEBUG: a client worker's GODEBUG is the harness's settings
+// followed by the inherited ones (which the runtime applies last, so they
+// win), or the inherited ones alone without settings of the harness.
+func TestSpawnGODEBUG(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts worker processes")
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc/PID/environ")
+	}
+	for _, tc := range []struct {
+		name, inherited, ours, want string
+	}{
+		{"ours alone", "", "schedtrace=2147483647", "schedtrace=2147483647"},
+		{"ours then inherited", "madvdontneed=1,schedtrace=0", "schedtrace=2147483647", "schedtrace=2147483647,madvdontneed=1,schedtrace=0"},
+		{"inherited alone", "madvdontneed=1", "", "madvdontneed=1"},
+		{"none", "", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.inherited != "" {
+				t.Setenv("GODEBUG", tc.inherited)
+			} else {
+				t.Setenv("GODEBUG", "")
+				os.Unsetenv("GODEBUG")
+			}
+			p, err := spawn(context.Background(), spawnConfig{godebug: tc.ours}, RoleClient, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Kill()
+			env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.PID()))
+			if err != nil {
+				t.Skipf("cannot read the worker's environment: %v", err)
+			}
+			got, n := "", 0
+			for _, kv := range strings.Split(string(env), "\x00") {
+				if v, ok := strings.CutPrefix(kv, "GODEBUG="); ok {
+					got, n = v, n+1
+				}
+			}
+			if got != tc.want || n > 1 {
+				t.Fatalf("worker's GODEBUG %q (%d entries), want %q", got, n, tc.want)
+			}
+		})
+	}
+}

@@ -77,6 +77,7 @@ type spawnConfig struct {
 	env        []string  // extra environment
 	gomaxprocs int       // 0 leaves the runtime's default
 	gogc       int       // GOGC; 0 leaves the environment's
+	godebug    string    // GODEBUG settings put before the environment's
 	log        io.Writer // receives workers' stderr lines, prefixed
 }
 
@@ -99,6 +100,15 @@ func spawn(ctx context.Context, sc spawnConfig, role string, index int) (*proc, 
 	if sc.gogc > 0 {
 		// The last GOGC in Env wins over one inherited from os.Environ.
 		cmd.Env = append(cmd.Env, "GOGC="+strconv.Itoa(sc.gogc))
+	}
+	if sc.godebug != "" {
+		// Ours first: the runtime applies GODEBUG left to right, so an
+		// inherited setting of the same name overrides ours.
+		v := sc.godebug
+		if inherited := lastEnv(cmd.Env, "GODEBUG"); inherited != "" {
+			v += "," + inherited
+		}
+		cmd.Env = append(cmd.Env, "GODEBUG="+v)
 	}
 	cmd.Cancel = func() error { return cmd.Process.Kill() }
 	cmd.WaitDelay = 2 * time.Second
@@ -326,4 +336,16 @@ func (t *tailWriter) last() string {
 		lines = lines[len(lines)-3:]
 	}
 	return strings.Join(lines, " | ")
+}
+
+// lastEnv is the value of the last key=value entry for key in env (the one
+// exec.Cmd passes on), "" when there is none.
+func lastEnv(env []string, key string) string {
+	v := ""
+	for _, kv := range env {
+		if rest, ok := strings.CutPrefix(kv, key+"="); ok {
+			v = rest
+		}
+	}
+	return v
 }

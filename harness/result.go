@@ -52,6 +52,9 @@ type RunConfig struct {
 	// ClientGOGC is the GOGC given to client workers (--client-gogc);
 	// absent (0) when they kept the environment's.
 	ClientGOGC int `json:"client_gogc,omitempty"`
+	// ClientGODEBUG is the GODEBUG settings put before the environment's
+	// in client workers (--client-godebug); absent when none were.
+	ClientGODEBUG string `json:"client_godebug,omitempty"`
 }
 
 // Gomaxprocs records GOMAXPROCS of each process role.

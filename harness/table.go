@@ -38,6 +38,9 @@ func WriteHeader(w io.Writer, h HeaderInfo) {
 	if o.ClientGOGC > 0 {
 		fmt.Fprintf(w, "%s client %d\n", key("GOGC:"), o.ClientGOGC)
 	}
+	if o.ClientGODEBUG != "" {
+		fmt.Fprintf(w, "%s client %s\n", key("GODEBUG:"), o.ClientGODEBUG)
+	}
 	if o.Remote == "" {
 		fmt.Fprintf(w, "%s %d\n", key("Server workers:"), o.Servers)
 	}

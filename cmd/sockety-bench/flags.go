@@ -36,9 +36,11 @@ type config struct {
 	ServerProcs int
 	ClientProcs int
 	ClientGOGC  int
-	OpTimeout   time.Duration
-	Seed        uint64
-	Count       int
+	// ClientGODEBUG is --client-godebug.
+	ClientGODEBUG string
+	OpTimeout     time.Duration
+	Seed          uint64
+	Count         int
 
 	// Remote mode (issue 6, cmd_remote.go).
 	ControlPort int    // --control-port: 0 = PORT+1
@@ -74,6 +76,18 @@ const (
 // (results/harness-vs-wrk-h2load.md). Every suite's client workers get
 // it; server workers keep the runtime's default.
 const DefaultClientGOGC = 400
+
+// DefaultClientGODEBUG is --client-godebug's default, GODEBUG settings put
+// before the environment's in client workers. schedtrace with a period of
+// 24.8 days prints nothing in a run, but it keeps the runtime's sysmon
+// thread from its deep sleep: without it, sysmon sleeps whenever every P
+// of the worker is idle (a client waiting for the network, many times a
+// request) and the next system call wakes it with a futex - 19% of an
+// HTTP/1 client worker's CPU samples (perf). It cut client CPU per request
+// 14-45% for HTTP/1, HTTP/2, Sockety and raw TCP alike
+// (results/harness-vs-wrk-h2load.md, session 5). Server workers keep the
+// environment's GODEBUG.
+const DefaultClientGODEBUG = "schedtrace=2147483647"
 
 // errHelp is returned when -h/--help was given.
 var errHelp = errors.New("help requested")
@@ -173,6 +187,7 @@ func parseArgs(args []string) (config, error) {
 	ints(&c.ServerProcs, 0, "server-procs")
 	ints(&c.ClientProcs, 0, "client-procs")
 	ints(&c.ClientGOGC, DefaultClientGOGC, "client-gogc")
+	fs.StringVar(&c.ClientGODEBUG, "client-godebug", DefaultClientGODEBUG, "")
 	dur(&c.OpTimeout, "op-timeout")
 	fs.Uint64Var(&c.Seed, "seed", 0, "")
 	ints(&c.Count, 0, "count") // 0: not given, one run
@@ -220,6 +235,8 @@ func parseArgs(args []string) (config, error) {
 		return c, usagef("invalid --server-procs/--client-procs: must not be negative")
 	case c.ClientGOGC < 0 || c.ClientGOGC > maxGOGC:
 		return c, usagef("invalid --client-gogc %d: must be 1..%d, or 0 for the environment's GOGC", c.ClientGOGC, maxGOGC)
+	case !validGODEBUG(c.ClientGODEBUG):
+		return c, usagef("invalid --client-godebug %q: must be name=value settings separated by commas, or empty", c.ClientGODEBUG)
 	case c.Count < 0 || c.Count > maxCount || (set["count"] && c.Count < 1):
 		return c, usagef("invalid --count %d: must be 1..%d", c.Count, maxCount)
 	case c.TestServerDelay < 0:
@@ -288,6 +305,9 @@ Extra flags:
        --client-procs N      GOMAXPROCS of client workers (default NumCPU/clients)
        --client-gogc N       GOGC of client workers (default 400; 0 = the
                              environment's GOGC, the Go runtime's default 100)
+       --client-godebug S    GODEBUG settings of client workers, before the
+                             environment's (default schedtrace=2147483647: keeps
+                             the runtime's sysmon awake; "" = none)
        --op-timeout DURATION per-operation deadline (default 60s)
        --seed N              payload seed (default random)
        --count N             run every selected benchmark N times, in rounds
@@ -319,3 +339,20 @@ Test-only flags (plant a slowdown to test regression gates; never for real figur
 Exit status: 0 success, 1 a worker failed or nothing matched, 2 usage error,
 130 interrupted.
 `
+
+// validGODEBUG reports whether s is empty or name=value settings separated
+// by commas, without spaces (what the runtime's GODEBUG parser takes).
+func validGODEBUG(s string) bool {
+	if s == "" {
+		return true
+	}
+	if len(s) > 1024 || strings.ContainsAny(s, " \t\n\x00") {
+		return false
+	}
+	for _, kv := range strings.Split(s, ",") {
+		if name, _, ok := strings.Cut(kv, "="); !ok || name == "" {
+			return false
+		}
+	}
+	return true
+}

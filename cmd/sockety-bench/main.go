@@ -103,7 +103,7 @@ func bench(ctx context.Context, cfg config, sel []harness.Selection, stdout, std
 		Verify: cfg.Verify, OpTimeout: cfg.OpTimeout, ServerProcs: cfg.ServerProcs, ClientProcs: cfg.ClientProcs,
 		Seed: cfg.Seed, Filters: cfg.Filters, Excludes: cfg.Excludes,
 		ServerDelay: cfg.TestServerDelay, ServerDelaySuite: cfg.TestServerDelaySuite,
-		ClientGOGC: cfg.ClientGOGC,
+		ClientGOGC: cfg.ClientGOGC, ClientGODEBUG: cfg.ClientGODEBUG,
 	}
 	opt.Normalize()
 	if cfg.remote != nil {

@@ -27,7 +27,7 @@ func TestParseDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := config{Duration: 5 * time.Second, Servers: 1, Clients: 2, Concurrency: 250, Connections: 2, ClientGOGC: DefaultClientGOGC}
+	want := config{Duration: 5 * time.Second, Servers: 1, Clients: 2, Concurrency: 250, Connections: 2, ClientGOGC: DefaultClientGOGC, ClientGODEBUG: DefaultClientGODEBUG}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults %+v", c)
 	}
@@ -42,10 +42,10 @@ func TestParseDefaults(t *testing.T) {
 func TestParseEveryFlag(t *testing.T) {
 	short := []string{"-t", "3s", "-s", "2", "-c", "4", "-cc", "300", "-cn", "3", "-w", "1000", "-f", "sockety", "-f", "http heartbeat",
 		"-e", "tls", "-p", "41455", "--json", "out.json", "--list", "--no-color", "--rate", "1500.5", "--verify",
-		"--server-procs", "1", "--client-procs", "2", "--op-timeout", "2s", "--seed", "7", "--client-gogc", "0"}
+		"--server-procs", "1", "--client-procs", "2", "--op-timeout", "2s", "--seed", "7", "--client-gogc", "0", "--client-godebug", ""}
 	long := []string{"--time=3s", "--servers=2", "--clients=4", "--concurrency=300", "--connections=3", "--warming=1s",
 		"--filter=sockety", "--filter", "http heartbeat", "--exclude=tls", "--port=41455", "-json", "out.json", "-list", "-no-color",
-		"-rate=1500.5", "-verify", "-server-procs=1", "-client-procs=2", "-op-timeout=2000", "-seed=7", "-client-gogc=0"}
+		"-rate=1500.5", "-verify", "-server-procs=1", "-client-procs=2", "-op-timeout=2000", "-seed=7", "-client-gogc=0", "-client-godebug="}
 	want := config{Duration: 3 * time.Second, Servers: 2, Clients: 4, Concurrency: 300, Connections: 3, Warming: time.Second,
 		Filters: []string{"sockety", "http heartbeat"}, Excludes: []string{"tls"}, Port: 41455, JSON: "out.json", List: true,
 		NoColor: true, Rate: 1500.5, Verify: true, ServerProcs: 1, ClientProcs: 2, OpTimeout: 2 * time.Second, Seed: 7}
@@ -81,40 +81,43 @@ func TestParseEveryFlag(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	cases := map[string][]string{
-		"time":                   {"-t", "0"},
-		"time unit":              {"-t", "5 parsecs"},
-		"time neg":               {"--time", "-1s"},
-		"warming":                {"-w", "-5"},
-		"servers":                {"-s", "0"},
-		"servers big":            {"-s", "100000"},
-		"servers text":           {"-s", "two"},
-		"clients":                {"-c", "0"},
-		"concurrency":            {"-cc", "0"},
-		"connections":            {"-cn", "-1"},
-		"port":                   {"-p", "70000"},
-		"port zero":              {"-p", "0"},
-		"rate":                   {"--rate", "-3"},
-		"rate nan":               {"--rate", "NaN"},
-		"unknown":                {"--bogus"},
-		"positional":             {"sockety"},
-		"remote empty":           {"-r", " ", "-p", "1"},
-		"remote port":            {"-r", "host"},
-		"json empty":             {"--json", ""},
-		"filter empty":           {"-f", "  "},
-		"missing arg":            {"-t"},
-		"procs":                  {"--client-procs", "-1"},
-		"client gogc":            {"--client-gogc", "-1"},
-		"client gogc big":        {"--client-gogc", "2000000"},
-		"remote and server-only": {"-r", "h", "-p", "1", "--server-only"},
-		"server-only port":       {"--server-only"},
-		"control port":           {"--server-only", "-p", "1", "--control-port", "70000"},
-		"cert without key":       {"--server-only", "-p", "1", "--cert", "c.pem"},
-		"cert on client":         {"-r", "h", "-p", "1", "--cert", "c", "--key", "k"},
-		"ca and insecure":        {"-r", "h", "-p", "1", "--ca", "c", "--insecure"},
-		"ca without remote":      {"--ca", "c"},
-		"token short":            {"-r", "h", "-p", "1", "--token", "abc"},
-		"token local":            {"--token", "0123456789"},
-		"no-control on client":   {"-r", "h", "-p", "1", "--no-control"},
+		"time":                    {"-t", "0"},
+		"time unit":               {"-t", "5 parsecs"},
+		"time neg":                {"--time", "-1s"},
+		"warming":                 {"-w", "-5"},
+		"servers":                 {"-s", "0"},
+		"servers big":             {"-s", "100000"},
+		"servers text":            {"-s", "two"},
+		"clients":                 {"-c", "0"},
+		"concurrency":             {"-cc", "0"},
+		"connections":             {"-cn", "-1"},
+		"port":                    {"-p", "70000"},
+		"port zero":               {"-p", "0"},
+		"rate":                    {"--rate", "-3"},
+		"rate nan":                {"--rate", "NaN"},
+		"unknown":                 {"--bogus"},
+		"positional":              {"sockety"},
+		"remote empty":            {"-r", " ", "-p", "1"},
+		"remote port":             {"-r", "host"},
+		"json empty":              {"--json", ""},
+		"filter empty":            {"-f", "  "},
+		"missing arg":             {"-t"},
+		"procs":                   {"--client-procs", "-1"},
+		"client gogc":             {"--client-gogc", "-1"},
+		"client gogc big":         {"--client-gogc", "2000000"},
+		"client godebug no value": {"--client-godebug", "schedtrace"},
+		"client godebug space":    {"--client-godebug", "a=1, b=2"},
+		"client godebug no name":  {"--client-godebug", "=1"},
+		"remote and server-only":  {"-r", "h", "-p", "1", "--server-only"},
+		"server-only port":        {"--server-only"},
+		"control port":            {"--server-only", "-p", "1", "--control-port", "70000"},
+		"cert without key":        {"--server-only", "-p", "1", "--cert", "c.pem"},
+		"cert on client":          {"-r", "h", "-p", "1", "--cert", "c", "--key", "k"},
+		"ca and insecure":         {"-r", "h", "-p", "1", "--ca", "c", "--insecure"},
+		"ca without remote":       {"--ca", "c"},
+		"token short":             {"-r", "h", "-p", "1", "--token", "abc"},
+		"token local":             {"--token", "0123456789"},
+		"no-control on client":    {"-r", "h", "-p", "1", "--no-control"},
 	}
 	for name, args := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -195,7 +198,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	o := out.String()
 	t.Logf("stdout:\n%s", o)
-	for _, want := range []string{"Go version:", "GOMAXPROCS:", "GOGC: client 400", "Server workers: 2", "Connections: 2 × 1 (2)", "Concurrency: 2 × 4 (8)",
+	for _, want := range []string{"Go version:", "GOMAXPROCS:", "GOGC: client 400", "GODEBUG: client schedtrace=2147483647", "Server workers: 2", "Connections: 2 × 1 (2)", "Concurrency: 2 × 4 (8)",
 		"Duration: 300ms", "Warming time: 100ms", " Echo (test)", "CPU%/client", "each server", "Short response (code)", "No response",
 		"Mixed: Short response (code)", "Mixed: 4MB data (memory)", "100.00%"} {
 		if !strings.Contains(o, want) {
@@ -223,7 +226,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Results) != 4 || rep.Config.Servers != 2 || rep.Config.GOMAXPROCS.Server == 0 || rep.Config.ClientGOGC != DefaultClientGOGC || rep.Environment.GoVersion == "" {
+	if len(rep.Results) != 4 || rep.Config.Servers != 2 || rep.Config.GOMAXPROCS.Server == 0 || rep.Config.ClientGOGC != DefaultClientGOGC || rep.Config.ClientGODEBUG != DefaultClientGODEBUG || rep.Environment.GoVersion == "" {
 		t.Fatalf("report: %d results, config %+v", len(rep.Results), rep.Config)
 	}
 	for _, r := range rep.Results {
