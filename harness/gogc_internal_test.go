@@ -25,21 +25,7 @@ func TestSpawnGOGC(t *testing.T) {
 		want string
 	}{{gogc: 321, want: "321"}, {gogc: 0, want: "77"}} {
 		t.Run(fmt.Sprint(tc.gogc), func(t *testing.T) {
-			p, err := spawn(context.Background(), spawnConfig{gogc: tc.gogc}, RoleClient, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Kill()
-			env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.PID()))
-			if err != nil {
-				t.Skipf("cannot read the worker's environment: %v", err)
-			}
-			got := ""
-			for _, kv := range strings.Split(string(env), "\x00") {
-				if v, ok := strings.CutPrefix(kv, "GOGC="); ok {
-					got = v // the runtime, like getenv, takes the last one
-				}
-			}
+			got, _ := workerEnv(t, spawnConfig{gogc: tc.gogc}, "GOGC")
 			if got != tc.want {
 				t.Fatalf("worker's GOGC %q, want %q", got, tc.want)
 			}
@@ -72,24 +58,33 @@ func TestSpawnGODEBUG(t *testing.T) {
 				t.Setenv("GODEBUG", "")
 				os.Unsetenv("GODEBUG")
 			}
-			p, err := spawn(context.Background(), spawnConfig{godebug: tc.ours}, RoleClient, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Kill()
-			env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.PID()))
-			if err != nil {
-				t.Skipf("cannot read the worker's environment: %v", err)
-			}
-			got, n := "", 0
-			for _, kv := range strings.Split(string(env), "\x00") {
-				if v, ok := strings.CutPrefix(kv, "GODEBUG="); ok {
-					got, n = v, n+1
-				}
-			}
+			got, n := workerEnv(t, spawnConfig{godebug: tc.ours}, "GODEBUG")
 			if got != tc.want || n > 1 {
 				t.Fatalf("worker's GODEBUG %q (%d entries), want %q", got, n, tc.want)
 			}
 		})
 	}
+}
+
+// workerEnv starts a client worker with sc and returns the last value of
+// key in its environment (the one the runtime, like getenv, takes) and how
+// many entries key has there.
+func workerEnv(t *testing.T, sc spawnConfig, key string) (string, int) {
+	t.Helper()
+	p, err := spawn(context.Background(), sc, RoleClient, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Kill()
+	env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.PID()))
+	if err != nil {
+		t.Skipf("cannot read the worker's environment: %v", err)
+	}
+	got, n := "", 0
+	for _, kv := range strings.Split(string(env), "\x00") {
+		if v, ok := strings.CutPrefix(kv, key+"="); ok {
+			got, n = v, n+1
+		}
+	}
+	return got, n
 }

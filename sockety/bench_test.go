@@ -164,15 +164,23 @@ func report(b *testing.B, start time.Time, conns []*sockety.Conn, w0, r0 uint64,
 // waits for the server's side when op does not), and reports ops per
 // second as unit, writes per op and CPU per op.
 func measureOps(b *testing.B, conns []*sockety.Conn, unit string, op func(c *sockety.Conn) error, done func()) {
+	measure(b, conns, unit, func() {
+		runLoad(b, conns, op)
+		if done != nil {
+			done()
+		}
+	})
+}
+
+// measure runs load (b.N operations) and reports them per second as unit,
+// with writes, reads and CPU per operation.
+func measure(b *testing.B, conns []*sockety.Conn, unit string, load func()) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	w0, r0 := writes(conns), reads(conns)
 	start := time.Now()
 	cpu0 := cpuTime()
-	runLoad(b, conns, op)
-	if done != nil {
-		done()
-	}
+	load()
 	report(b, start, conns, w0, r0, unit)
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 }
@@ -201,14 +209,7 @@ func BenchmarkCallFuncEcho(b *testing.B) {
 }
 
 func measureAsync(b *testing.B, conns []*sockety.Conn, action string) {
-	b.ReportAllocs()
-	b.ResetTimer()
-	w0, r0 := writes(conns), reads(conns)
-	start := time.Now()
-	cpu0 := cpuTime()
-	runAsync(b, conns, action)
-	report(b, start, conns, w0, r0, "rt/s")
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+	measure(b, conns, "rt/s", func() { runAsync(b, conns, action) })
 }
 
 // runAsync makes b.N calls of action with CallFunc, benchInFlight at a
