@@ -14,7 +14,8 @@ Build first (from the repository root):
 then: ROUNDS=5 python3 competitors/adaptertest/serve/compare.py
 Environment: SB, LOAD (binaries), ROUNDS, DUR and WARM (seconds), SERVER_CPU and
 CLIENT_CPU (taskset CPU lists; PIN=0 runs unpinned), OUT (JSON of every run), CASES
-(comma-separated case numbers, default 1,2,3; 4 and 5 are sockety-bench's defaults, unpinned),
+(comma-separated case numbers, default 1,2,3; 4 and 5 are sockety-bench's defaults, unpinned; 6 is 4 with
+one request in flight per connection),
 TRANSPORT=1 (also the http.Transport variant of the
 HTTP/1 client, bare loop), CLIENT_GODEBUG (GODEBUG of the Go load generators only, sockety-bench's
 client side and the bare loop, not of the server: e.g. schedtrace=2147483647 keeps the runtime's
@@ -213,11 +214,17 @@ CASES = [
     ("HTTP/2 h2c /fast, defaults: 2 client workers x 2 connections, unpinned", "HTTP/2", ("http/2 short", "https"),
      ["h2load", "-t2", "-c4", "-m125", "-D", "{dur}", "http://{addr}/fast"], parse_h2load, 2, 250,
      dict(clients=2, server_procs=2, pin=False)),
+    # Case 4 with one operation in flight per connection (-cc 2 per client worker, the bare loop 4),
+    # as wrk keeps one request in flight on each of its 4 connections: what case 4's 248 operations
+    # per worker queueing for a connection cost (a goroutine hand-off per request).
+    ("HTTP/1 /fast, 2 client workers x 2 connections, 1 request in flight each, unpinned", "HTTP/1",
+     ("http/1 short", "https"), ["wrk", "-t2", "-c4", "-d{dur}s", "http://{addr}/fast"], parse_wrk, 2, 2,
+     dict(clients=2, server_procs=2, pin=False)),
 ]
 if os.environ.get("CASES"):
     CASES = [CASES[int(i) - 1] for i in os.environ["CASES"].split(",")]
 else:
-    CASES = CASES[:3]  # cases 4 and 5 (defaults, unpinned) only when asked for
+    CASES = CASES[:3]  # cases 4 to 6 (unpinned) only when asked for
 
 QUIET = float(os.environ.get("QUIET", "0.1"))
 
